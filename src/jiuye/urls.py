@@ -1,0 +1,15 @@
+from django.conf.urls.i18n import i18n_patterns  # noqa: F401  (kept for reference: we use setlang)
+from django.contrib import admin
+from django.urls import include, path
+
+from jiuye.api import api
+
+urlpatterns = [
+    path("", include("jiuye.web.urls")),
+    path("accounts/", include("jiuye.accounts.urls")),
+    path("regions/", include("jiuye.regions.urls")),
+    path("audit/", include("jiuye.core.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", api.urls),
+    path("django-admin/", admin.site.urls),
+]
