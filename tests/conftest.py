@@ -1,0 +1,101 @@
+"""Shared fixtures: a small real slice of the region tree and staff at each level."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.test import Client
+
+from jiuye.accounts.models import Role, RoleAssignment, User
+from jiuye.regions.codes import level_of, parent_code, prefix_of
+from jiuye.regions.models import Region, ServicePoint, ServicePointKind
+
+PASSWORD = "Test-pass-2026"
+
+# Real names and GB/T 2260 codes to county level; township and village suffixes as the demo
+# assigns them.
+SLICE = [
+    ("140000000000", "山西省", "shanxisheng", "sxs"),
+    ("141000000000", "临汾市", "linfenshi", "lfs"),
+    ("141021000000", "曲沃县", "quwoxian", "qwx"),
+    ("141021100000", "乐昌镇", "lechangzhen", "lcz"),
+    ("141021100200", "东韩村", "donghancun", "dhc"),
+    ("141021100201", "西韩村", "xihancun", "xhc"),
+    ("141021101000", "史村镇", "shicunzhen", "scz"),
+    ("141081000000", "侯马市", "houmashi", "hms"),
+    ("141081001000", "路西街道", "luxijiedao", "lxjd"),
+    ("141081001001", "路西社区", "luxishequ", "lxsq"),
+    ("140100000000", "太原市", "taiyuanshi", "tys"),
+    ("140105000000", "小店区", "xiaodianqu", "xdq"),
+]
+
+
+def build_slice() -> dict[str, Region]:
+    made: dict[str, Region] = {}
+    for code, name, pinyin, initials in SLICE:
+        level = level_of(code)
+        made[code] = Region.objects.create(
+            code=code, prefix=prefix_of(code), name=name, level=level,
+            parent=made.get(parent_code(code)) if level > 1 else None,
+            code_source="gb2260" if level <= 3 else "assigned",
+            pinyin=pinyin, pinyin_initials=initials, valid_from=datetime.date(2024, 1, 1),
+        )
+    return made
+
+
+@pytest.fixture
+def regions(db):
+    return build_slice()
+
+
+@pytest.fixture
+def points(regions):
+    return {
+        "quwo_market": ServicePoint.objects.create(
+            kind=ServicePointKind.GIG_MARKET, name="曲沃县公共零工市场",
+            region_code="141021000000", address="曲沃县乐昌镇"),
+        "quwo_village": ServicePoint.objects.create(
+            kind=ServicePointKind.GIG_STATION, name="东韩村零工驿站", region_code="141021100200"),
+        "houma_market": ServicePoint.objects.create(
+            kind=ServicePointKind.GIG_MARKET, name="侯马市公共零工市场",
+            region_code="141081000000"),
+        "taiyuan_market": ServicePoint.objects.create(
+            kind=ServicePointKind.HR_MARKET, name="小店区人力资源市场",
+            region_code="140105000000"),
+    }
+
+
+def make_user(username: str, role: str, region_code: str, **extra) -> User:
+    user = User.objects.create_user(
+        username=username, password=PASSWORD, home_region_code=region_code, **extra
+    )
+    RoleAssignment.objects.create(user=user, role=role, region_code=region_code)
+    return user
+
+
+@pytest.fixture
+def staff(regions):
+    return {
+        "province_admin": make_user("sx_admin", Role.SYSADMIN, "140000000000"),
+        "province_leader": make_user("sx_leader", Role.LEADER, "140000000000"),
+        "city_operator": make_user("lf_operator", Role.OPERATOR, "141000000000"),
+        "county_operator": make_user("qw_operator", Role.OPERATOR, "141021000000"),
+        "county_admin": make_user("qw_admin", Role.SYSADMIN, "141021000000"),
+        "county_reviewer": make_user("qw_reviewer", Role.REVIEWER, "141021000000"),
+        "houma_operator": make_user("hm_operator", Role.OPERATOR, "141081000000"),
+        "township_operator": make_user("qw_town", Role.OPERATOR, "141021100000"),
+        "village_operator": make_user("qw_village", Role.OPERATOR, "141021100200"),
+    }
+
+
+@pytest.fixture
+def client_for(db):
+    """``client_for(user)`` → a test client logged in as ``user``."""
+
+    def make(user) -> Client:
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return make

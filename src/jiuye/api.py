@@ -87,9 +87,11 @@ def _http_error(request, exc: HttpError):
 def _register_routers():
     from jiuye.accounts.api import router as accounts_router
     from jiuye.regions.api import router as regions_router
+    from jiuye.regions.api import service_points_router
 
     api.add_router("/accounts", accounts_router)
     api.add_router("/regions", regions_router)
+    api.add_router("/service-points", service_points_router)
 
 
 _register_routers()

@@ -22,7 +22,12 @@ class Perm:
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     Role.SYSADMIN: {
-        Perm.VIEW, Perm.EDIT, Perm.EXPORT, Perm.MANAGE_USERS, Perm.VIEW_AUDIT, Perm.MANAGE_REGIONS,
+        Perm.VIEW,
+        Perm.EDIT,
+        Perm.EXPORT,
+        Perm.MANAGE_USERS,
+        Perm.VIEW_AUDIT,
+        Perm.MANAGE_REGIONS,
     },
     Role.OPERATOR: {Perm.VIEW, Perm.EDIT, Perm.EXPORT, Perm.VIEW_FULL_ID, Perm.MANAGE_REGIONS},
     Role.REVIEWER: {Perm.VIEW, Perm.REVIEW, Perm.EXPORT, Perm.VIEW_FULL_ID},

@@ -123,5 +123,11 @@ def get_scoped_or_404(
 
 
 __all__ = [
-    "Scope", "forget_scopes", "get_scoped_or_404", "has_perm", "is_within", "scope_for", "scoped",
+    "Scope",
+    "forget_scopes",
+    "get_scoped_or_404",
+    "has_perm",
+    "is_within",
+    "scope_for",
+    "scoped",
 ]

@@ -21,6 +21,8 @@ def _logged_out(sender, request, user, **kwargs):
 def _login_failed(sender, credentials, request=None, **kwargs):
     username = (credentials or {}).get("username", "")
     audit.record(
-        actor=None, action="auth.login_failed", object_type="accounts.user",
+        actor=None,
+        action="auth.login_failed",
+        object_type="accounts.user",
         object_repr=str(username)[:150],
     )

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from jiuye.core import views
 
 app_name = "core"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.audit_list, name="audit"),
+    path("export/", views.audit_export, name="audit_export"),
+]

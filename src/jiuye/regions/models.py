@@ -40,7 +40,11 @@ class Region(TimeStampedModel):
     name = models.CharField(_("name"), max_length=100)
     level = models.PositiveSmallIntegerField(_("level"), choices=RegionLevel.choices)
     parent = models.ForeignKey(
-        "self", models.PROTECT, null=True, blank=True, related_name="children",
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
         verbose_name=_("parent"),
     )
     urban_rural_code = models.CharField(_("urban-rural type"), max_length=3, blank=True)
@@ -60,7 +64,9 @@ class Region(TimeStampedModel):
         ordering = ["code"]
         constraints = [
             models.UniqueConstraint(
-                fields=["code"], condition=Q(valid_to__isnull=True), name="region_code_current_unique"
+                fields=["code"],
+                condition=Q(valid_to__isnull=True),
+                name="region_code_current_unique",
             ),
         ]
         indexes = [

@@ -75,6 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "jiuye.web.context_processors.navigation",
             ],
+            "builtins": ["jiuye.web.templatetags.jiuye_tags"],
         },
     },
 ]

@@ -28,7 +28,8 @@ def ensure_local_secrets(var_dir: Path) -> dict[str, str]:
         body = "\n".join(f"{key}={values[key]}" for key in wanted)
         path.write_text(
             "# Generated for local use only. Production takes these from the environment.\n"
-            + body + "\n",
+            + body
+            + "\n",
             encoding="utf-8",
         )
         os.chmod(path, 0o600)

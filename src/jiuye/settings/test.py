@@ -17,3 +17,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
 ALLOWED_HOSTS = ["*"]
 AXES_FAILURE_LIMIT = 3
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# Serve static files straight from the apps (no collectstatic step in tests).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

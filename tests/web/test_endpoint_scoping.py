@@ -1,0 +1,185 @@
+"""Every page and API endpoint answers 404 for objects outside the caller's region.
+
+``test_every_url_is_covered`` fails when a new URL appears without a scoping case here, so a
+later endpoint cannot slip past this file.
+"""
+
+import io
+import json
+
+import openpyxl
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from jiuye.core.models import AuditLog
+
+HOUMA = "141081000000"
+QUWO = "141021000000"
+
+# URL names checked below (page or API), and those that need no scope (no regional data).
+COVERED = {
+    "regions:home", "regions:detail", "regions:search", "regions:service_points",
+    "regions:service_point_export", "regions:service_point_create",
+    "regions:service_point_detail", "regions:service_point_edit",
+    "accounts:users", "accounts:user_create", "accounts:user_detail", "accounts:user_update",
+    "accounts:user_set_active", "accounts:user_set_password", "accounts:user_unlock",
+    "accounts:role_assign", "accounts:role_revoke", "accounts:token_create",
+    "accounts:token_revoke", "core:audit", "core:audit_export", "web:home",
+    "api:my_regions", "api:search", "api:region_detail", "api:region_children",
+    "api:list_points", "api:get_point", "api:create_point", "api:update_point", "api:me",
+}
+EXEMPT = {
+    "accounts:login", "accounts:logout", "set_language", "api:api-root", "api:openapi-json",
+    "api:openapi-view",
+}
+
+
+def _names(resolver=None, prefix=""):
+    resolver = resolver or get_resolver()
+    for p in resolver.url_patterns:
+        if isinstance(p, URLResolver):
+            ns = p.namespace
+            if ns == "admin":
+                continue  # Django's own admin: superusers only
+            yield from _names(p, f"{prefix}{ns}:" if ns else prefix)
+        elif isinstance(p, URLPattern) and p.name:
+            yield prefix + p.name
+
+
+def test_every_url_is_covered():
+    missing = set(_names()) - COVERED - EXEMPT
+    assert not missing, f"add scoping tests for: {sorted(missing)}"
+
+
+@pytest.fixture
+def qw(staff, client_for):
+    return client_for(staff["county_operator"])
+
+
+@pytest.fixture
+def qw_admin(staff, client_for):
+    return client_for(staff["county_admin"])
+
+
+# ---- pages -------------------------------------------------------------------------------
+
+def test_region_pages(qw, points):
+    assert qw.get(f"/regions/{QUWO}/").status_code == 200
+    assert qw.get(f"/regions/{HOUMA}/").status_code == 404
+    assert qw.get("/regions/141000000000/").status_code == 404  # the city above
+    assert qw.get("/regions/14/").status_code == 404
+    assert qw.get("/regions/nonsense/").status_code == 404
+    home = qw.get("/regions/")
+    assert home.status_code == 302 and home["Location"].endswith(f"/regions/{QUWO}/")
+
+
+def test_region_search_page(qw, points):
+    body = qw.get("/regions/search/", {"q": "侯马"}).content.decode()
+    assert "侯马市" not in body.split("<main", 1)[1]
+    assert "乐昌镇" in qw.get("/regions/search/", {"q": "lcz"}).content.decode()
+
+
+def test_service_point_pages(qw, points):
+    houma = points["houma_market"].pk
+    assert qw.get(f"/regions/service-points/{points['quwo_market'].pk}/").status_code == 200
+    assert qw.get(f"/regions/service-points/{houma}/").status_code == 404
+    assert qw.get(f"/regions/service-points/{houma}/edit/").status_code == 404
+    assert qw.post(f"/regions/service-points/{houma}/edit/", {"name": "x"}).status_code == 404
+    listing = qw.get("/regions/service-points/").content.decode()
+    assert "曲沃县公共零工市场" in listing and "侯马市公共零工市场" not in listing
+    # Filtering on another county's code does not widen the scope.
+    listing = qw.get("/regions/service-points/", {"region_code": HOUMA}).content.decode()
+    assert "侯马市公共零工市场" not in listing
+
+
+def test_service_point_create_outside_scope_is_refused(qw, points):
+    response = qw.post("/regions/service-points/new/", {
+        "kind": "gig_market", "name": "越权", "region_code": HOUMA, "is_active": "on",
+    })
+    assert response.status_code == 200  # the form again, with the error
+    assert "越权" not in [p.name for p in points.values()]
+    from jiuye.regions.models import ServicePoint
+
+    assert not ServicePoint.objects.filter(name="越权").exists()
+
+
+def test_service_point_export(qw, points):
+    response = qw.get("/regions/service-points/export/")
+    assert response.status_code == 200
+    wb = openpyxl.load_workbook(io.BytesIO(response.content))
+    names = [row[1] for row in wb.active.iter_rows(min_row=2, values_only=True)]
+    assert sorted(names) == ["东韩村零工驿站", "曲沃县公共零工市场"]
+
+
+def test_user_management_pages(qw_admin, staff):
+    other = staff["houma_operator"].pk
+    mine = staff["township_operator"].pk
+    assert qw_admin.get(f"/accounts/users/{mine}/").status_code == 200
+    assert qw_admin.get(f"/accounts/users/{other}/").status_code == 404
+    listing = qw_admin.get("/accounts/users/").content.decode()
+    assert "qw_town" in listing and "hm_operator" not in listing and "lf_operator" not in listing
+    for action in ("update", "active", "password", "unlock", "roles", "tokens"):
+        assert qw_admin.post(f"/accounts/users/{other}/{action}/", {}).status_code == 404
+    houma_assignment = staff["houma_operator"].role_assignments.get()
+    assert qw_admin.post(
+        f"/accounts/users/{other}/roles/{houma_assignment.pk}/revoke/"
+    ).status_code == 404
+    assert qw_admin.post(f"/accounts/users/{other}/tokens/1/revoke/").status_code == 404
+
+
+def test_user_management_needs_the_admin_role(qw, staff):
+    assert qw.get("/accounts/users/").status_code == 404
+    assert qw.get("/accounts/users/new/").status_code == 404
+    assert qw.get(f"/accounts/users/{staff['township_operator'].pk}/").status_code == 404
+
+
+def test_audit_pages(qw_admin, staff, client_for):
+    AuditLog.objects.create(action="x.houma", region_code=HOUMA, object_repr="侯马的记录")
+    AuditLog.objects.create(action="x.quwo", region_code="141021100200", object_repr="曲沃的记录")
+    body = qw_admin.get("/audit/").content.decode()
+    assert "曲沃的记录" in body and "侯马的记录" not in body
+    export = qw_admin.get("/audit/export/")
+    wb = openpyxl.load_workbook(io.BytesIO(export.content))
+    reprs = [row[5] for row in wb.active.iter_rows(min_row=2, values_only=True)]
+    assert "曲沃的记录" in reprs and "侯马的记录" not in reprs
+    # An operator has no audit permission at all.
+    assert client_for(staff["county_operator"]).get("/audit/").status_code == 404
+
+
+def test_home_page_counts_only_own_points(qw, points):
+    body = qw.get("/").content.decode()
+    assert "曲沃县" in body and "侯马市" not in body
+
+
+# ---- API ---------------------------------------------------------------------------------
+
+def test_api_regions(qw, points):
+    assert qw.get(f"/api/regions/{QUWO}").status_code == 200
+    response = qw.get(f"/api/regions/{HOUMA}")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert qw.get(f"/api/regions/{HOUMA}/children").status_code == 404
+    assert qw.get("/api/regions/search", {"q": "hms"}).json() == []
+    assert [r["name"] for r in qw.get("/api/regions/").json()] == ["曲沃县"]
+
+
+def test_api_service_points(qw, points):
+    houma = points["houma_market"].pk
+    assert qw.get(f"/api/service-points/{houma}").status_code == 404
+    patch = qw.patch(f"/api/service-points/{houma}", json.dumps({"name": "x"}),
+                     content_type="application/json")
+    assert patch.status_code == 404
+    listing = qw.get("/api/service-points/").json()
+    assert listing["count"] == 2
+    assert {p["name"] for p in listing["items"]} == {"曲沃县公共零工市场", "东韩村零工驿站"}
+    created = qw.post("/api/service-points/", json.dumps(
+        {"kind": "gig_station", "name": "越权驿站", "region_code": HOUMA}),
+        content_type="application/json")
+    assert created.status_code == 403
+    assert created.json()["code"] == "out_of_scope"
+
+
+def test_api_me(qw):
+    body = qw.get("/api/accounts/me").json()
+    assert body["username"] == "qw_operator"
+    assert body["assignments"][0]["region_code"] == QUWO
