@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from jiuye.accounts.permissions import Perm
@@ -129,7 +129,7 @@ def get_point(request, point_id: int):
 @service_points_router.post("/", response={201: ServicePointOut})
 def create_point(request, payload: ServicePointIn):
     p = actions.create_service_point(actor=request.user, **payload.dict())
-    return 201, _point_out(p, selectors.region_names([p.region_code]))
+    return Status(201, _point_out(p, selectors.region_names([p.region_code])))
 
 
 @service_points_router.patch("/{int:point_id}", response=ServicePointOut)
