@@ -87,3 +87,17 @@ def test_api_token_lifecycle(staff, client_for):
     assert response.json()["code"] == "not_authenticated"
     actions_logged = set(AuditLog.objects.values_list("action", flat=True))
     assert {"accounts.token.create", "accounts.token.revoke"} <= actions_logged
+
+
+def test_create_api_token_command(staff):
+    import io
+
+    from django.core.management import call_command
+    from django.test import Client
+
+    out = io.StringIO()
+    call_command("create_api_token", "qw_operator", "社保系统对接", stdout=out)
+    token = out.getvalue().strip()
+    response = Client().get("/api/regions/", HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200
+    assert [r["code"] for r in response.json()] == ["141021000000"]
