@@ -13,19 +13,19 @@ from jiuye.regions.models import Region, ServicePoint, ServicePointKind
 
 PASSWORD = "Test-pass-2026"
 
-# Real names and GB/T 2260 codes to county level; township and village suffixes as the demo
-# assigns them.
+# Real names and GB/T 2260 codes to county level; township and village codes as the shipped
+# tree assigns them (jiuye.regions.sources).
 SLICE = [
     ("140000000000", "山西省", "shanxisheng", "sxs"),
     ("141000000000", "临汾市", "linfenshi", "lfs"),
     ("141021000000", "曲沃县", "quwoxian", "qwx"),
     ("141021100000", "乐昌镇", "lechangzhen", "lcz"),
-    ("141021100200", "东韩村", "donghancun", "dhc"),
-    ("141021100201", "西韩村", "xihancun", "xhc"),
+    ("141021100200", "东北街村", "dongbeijiecun", "dbjc"),
+    ("141021100201", "西南街村", "xinanjiecun", "xnjc"),
     ("141021101000", "史村镇", "shicunzhen", "scz"),
     ("141081000000", "侯马市", "houmashi", "hms"),
-    ("141081001000", "路西街道", "luxijiedao", "lxjd"),
-    ("141081001001", "路西社区", "luxishequ", "lxsq"),
+    ("141081001000", "路东街道", "ludongjiedao", "ldjd"),
+    ("141081001001", "市府北巷社区", "shifubeixiangshequ", "sfbxsq"),
     ("140100000000", "太原市", "taiyuanshi", "tys"),
     ("140105000000", "小店区", "xiaodianqu", "xdq"),
 ]
@@ -56,7 +56,7 @@ def points(regions):
             kind=ServicePointKind.GIG_MARKET, name="曲沃县公共零工市场",
             region_code="141021000000", address="曲沃县乐昌镇"),
         "quwo_village": ServicePoint.objects.create(
-            kind=ServicePointKind.GIG_STATION, name="东韩村零工驿站", region_code="141021100200"),
+            kind=ServicePointKind.GIG_STATION, name="东北街村零工驿站", region_code="141021100200"),
         "houma_market": ServicePoint.objects.create(
             kind=ServicePointKind.GIG_MARKET, name="侯马市公共零工市场",
             region_code="141081000000"),

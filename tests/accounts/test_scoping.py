@@ -27,14 +27,14 @@ def test_empty_scope_matches_nothing(points):
 def test_county_operator_sees_only_the_county(staff, points):
     user = staff["county_operator"]
     names = set(scoped(ServicePoint.objects.all(), user).values_list("name", flat=True))
-    assert names == {"曲沃县公共零工市场", "东韩村零工驿站"}
+    assert names == {"曲沃县公共零工市场", "东北街村零工驿站"}
 
 
 def test_village_operator_sees_only_the_village(staff, points):
     names = set(
         scoped(ServicePoint.objects.all(), staff["village_operator"]).values_list("name", flat=True)
     )
-    assert names == {"东韩村零工驿站"}
+    assert names == {"东北街村零工驿站"}
 
 
 def test_province_sees_everything_in_the_province(staff, points):
@@ -89,7 +89,7 @@ def test_regions_are_scoped_by_their_own_code(staff):
             "name", flat=True
         )
     )
-    assert names == {"曲沃县", "乐昌镇", "东韩村", "西韩村", "史村镇"}
+    assert names == {"曲沃县", "乐昌镇", "东北街村", "西南街村", "史村镇"}
 
 
 def test_scope_filter_uses_one_range_condition_per_prefix(staff):

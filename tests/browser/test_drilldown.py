@@ -63,14 +63,14 @@ def test_county_user_drills_from_county_to_village(live_server, staff, points, b
     assert page.inner_text("h1").startswith("乐昌镇")
     assert page.locator("nav.breadcrumbs a", has_text="曲沃县").count() == 1
 
-    page.click("a[data-region='141021100200']")  # 东韩村
+    page.click("a[data-region='141021100200']")  # 东北街村
     page.wait_for_url("**/regions/141021100200/")
-    assert page.inner_text("h1").startswith("东韩村")
-    assert "东韩村零工驿站" in page.inner_text("main")
+    assert page.inner_text("h1").startswith("东北街村")
+    assert "东北街村零工驿站" in page.inner_text("main")
 
     # HTMX search as you type, by pinyin initials, limited to the county.
-    page.fill("input[name=q]", "xhc")
-    page.wait_for_selector("#search-results a:has-text('西韩村')")
+    page.fill("input[name=q]", "xnjc")
+    page.wait_for_selector("#search-results a:has-text('西南街村')")
     page.fill("input[name=q]", "hms")
     page.wait_for_selector("#search-results td.muted")
     assert "侯马市" not in page.inner_text("#search-results")

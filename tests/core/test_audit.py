@@ -9,14 +9,14 @@ from jiuye.regions.models import ServicePoint
 
 def test_service_point_create_and_update_write_audit_rows(staff, regions):
     actor = staff["county_operator"]
-    point = actions.create_service_point(actor=actor, kind="gig_station", name="西韩村零工驿站",
+    point = actions.create_service_point(actor=actor, kind="gig_station", name="西南街村零工驿站",
                                          region_code="141021100201")
     actions.update_service_point(actor=actor, point=point, opening_hours="每日 7:00-19:00")
     rows = list(AuditLog.objects.filter(object_type="regions.servicepoint").order_by("id"))
     assert [r.action for r in rows] == ["regions.service_point.create",
                                         "regions.service_point.update"]
     assert rows[0].actor == actor and rows[0].region_code == "141021100201"
-    assert rows[0].after["name"] == "西韩村零工驿站"
+    assert rows[0].after["name"] == "西南街村零工驿站"
     assert rows[1].before == {"opening_hours": ""}
     assert rows[1].after == {"opening_hours": "每日 7:00-19:00"}
 
@@ -31,7 +31,7 @@ def test_audit_row_records_the_client_ip(staff, regions):
     client = Client(REMOTE_ADDR="10.14.21.7")
     client.force_login(staff["county_operator"])
     client.post("/api/service-points/", json.dumps(
-        {"kind": "gig_station", "name": "东韩村驿站", "region_code": "141021100200"}),
+        {"kind": "gig_station", "name": "东北街村驿站", "region_code": "141021100200"}),
         content_type="application/json")
     row = AuditLog.objects.get(action="regions.service_point.create")
     assert row.ip_address == "10.14.21.7"

@@ -108,7 +108,7 @@ def test_service_point_export(qw, points):
     assert response.status_code == 200
     wb = openpyxl.load_workbook(io.BytesIO(response.content))
     names = [row[1] for row in wb.active.iter_rows(min_row=2, values_only=True)]
-    assert sorted(names) == ["东韩村零工驿站", "曲沃县公共零工市场"]
+    assert sorted(names) == ["东北街村零工驿站", "曲沃县公共零工市场"]
 
 
 def test_user_management_pages(qw_admin, staff):
@@ -171,7 +171,7 @@ def test_api_service_points(qw, points):
     assert patch.status_code == 404
     listing = qw.get("/api/service-points/").json()
     assert listing["count"] == 2
-    assert {p["name"] for p in listing["items"]} == {"曲沃县公共零工市场", "东韩村零工驿站"}
+    assert {p["name"] for p in listing["items"]} == {"曲沃县公共零工市场", "东北街村零工驿站"}
     created = qw.post("/api/service-points/", json.dumps(
         {"kind": "gig_station", "name": "越权驿站", "region_code": HOUMA}),
         content_type="application/json")
