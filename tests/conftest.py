@@ -36,10 +36,15 @@ def build_slice() -> dict[str, Region]:
     for code, name, pinyin, initials in SLICE:
         level = level_of(code)
         made[code] = Region.objects.create(
-            code=code, prefix=prefix_of(code), name=name, level=level,
+            code=code,
+            prefix=prefix_of(code),
+            name=name,
+            level=level,
             parent=made.get(parent_code(code)) if level > 1 else None,
             code_source="gb2260" if level <= 3 else "assigned",
-            pinyin=pinyin, pinyin_initials=initials, valid_from=datetime.date(2024, 1, 1),
+            pinyin=pinyin,
+            pinyin_initials=initials,
+            valid_from=datetime.date(2024, 1, 1),
         )
     return made
 
@@ -53,16 +58,20 @@ def regions(db):
 def points(regions):
     return {
         "quwo_market": ServicePoint.objects.create(
-            kind=ServicePointKind.GIG_MARKET, name="曲沃县公共零工市场",
-            region_code="141021000000", address="曲沃县乐昌镇"),
+            kind=ServicePointKind.GIG_MARKET,
+            name="曲沃县公共零工市场",
+            region_code="141021000000",
+            address="曲沃县乐昌镇",
+        ),
         "quwo_village": ServicePoint.objects.create(
-            kind=ServicePointKind.GIG_STATION, name="东北街村零工驿站", region_code="141021100200"),
+            kind=ServicePointKind.GIG_STATION, name="东北街村零工驿站", region_code="141021100200"
+        ),
         "houma_market": ServicePoint.objects.create(
-            kind=ServicePointKind.GIG_MARKET, name="侯马市公共零工市场",
-            region_code="141081000000"),
+            kind=ServicePointKind.GIG_MARKET, name="侯马市公共零工市场", region_code="141081000000"
+        ),
         "taiyuan_market": ServicePoint.objects.create(
-            kind=ServicePointKind.HR_MARKET, name="小店区人力资源市场",
-            region_code="140105000000"),
+            kind=ServicePointKind.HR_MARKET, name="小店区人力资源市场", region_code="140105000000"
+        ),
     }
 
 

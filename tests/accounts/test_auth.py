@@ -1,9 +1,9 @@
 import pytest
 from django.test import Client
+from tests.conftest import PASSWORD
 
 from jiuye.accounts.models import User
 from jiuye.core.models import AuditLog
-from tests.conftest import PASSWORD
 
 
 def _login(client, username, password):
@@ -17,8 +17,9 @@ def test_login_and_logout_are_audited(staff):
     assert client.get("/").status_code == 200
     client.post("/accounts/logout/")
     assert client.get("/").status_code == 302  # back to the login page
-    actions = list(AuditLog.objects.filter(actor_username="qw_operator")
-                   .values_list("action", flat=True))
+    actions = list(
+        AuditLog.objects.filter(actor_username="qw_operator").values_list("action", flat=True)
+    )
     assert set(actions) == {"auth.login", "auth.logout"}
 
 
@@ -60,13 +61,16 @@ def test_session_expires(staff, settings):
     assert client.get("/").status_code == 302
 
 
-@pytest.mark.parametrize("password, ok", [
-    ("short1", False),          # too short
-    ("abcdefghijkl", False),    # no digit
-    ("12345678901234", False),  # digits only
-    ("password123", False),     # common
-    ("Jinzhong-2026-x", True),
-])
+@pytest.mark.parametrize(
+    "password, ok",
+    [
+        ("short1", False),  # too short
+        ("abcdefghijkl", False),  # no digit
+        ("12345678901234", False),  # digits only
+        ("password123", False),  # common
+        ("Jinzhong-2026-x", True),
+    ],
+)
 def test_password_rules(staff, client_for, password, ok):
     admin = client_for(staff["county_admin"])
     target = staff["township_operator"]

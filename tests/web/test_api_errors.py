@@ -13,8 +13,9 @@ def test_anonymous_api_call_gets_json_401(regions):
 
 def test_validation_errors_are_json_with_a_code(staff, client_for):
     client = client_for(staff["county_operator"])
-    response = client.post("/api/service-points/", json.dumps({"kind": "gig_station"}),
-                           content_type="application/json")
+    response = client.post(
+        "/api/service-points/", json.dumps({"kind": "gig_station"}), content_type="application/json"
+    )
     assert response.status_code == 422
     body = response.json()
     assert body["code"] == "invalid"

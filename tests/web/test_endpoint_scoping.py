@@ -18,18 +18,44 @@ QUWO = "141021000000"
 
 # URL names checked below (page or API), and those that need no scope (no regional data).
 COVERED = {
-    "regions:home", "regions:detail", "regions:search", "regions:service_points",
-    "regions:service_point_export", "regions:service_point_create",
-    "regions:service_point_detail", "regions:service_point_edit",
-    "accounts:users", "accounts:user_create", "accounts:user_detail", "accounts:user_update",
-    "accounts:user_set_active", "accounts:user_set_password", "accounts:user_unlock",
-    "accounts:role_assign", "accounts:role_revoke", "accounts:token_create",
-    "accounts:token_revoke", "core:audit", "core:audit_export", "web:home",
-    "api:my_regions", "api:search", "api:region_detail", "api:region_children",
-    "api:list_points", "api:get_point", "api:create_point", "api:update_point", "api:me",
+    "regions:home",
+    "regions:detail",
+    "regions:search",
+    "regions:service_points",
+    "regions:service_point_export",
+    "regions:service_point_create",
+    "regions:service_point_detail",
+    "regions:service_point_edit",
+    "accounts:users",
+    "accounts:user_create",
+    "accounts:user_detail",
+    "accounts:user_update",
+    "accounts:user_set_active",
+    "accounts:user_set_password",
+    "accounts:user_unlock",
+    "accounts:role_assign",
+    "accounts:role_revoke",
+    "accounts:token_create",
+    "accounts:token_revoke",
+    "core:audit",
+    "core:audit_export",
+    "web:home",
+    "api:my_regions",
+    "api:search",
+    "api:region_detail",
+    "api:region_children",
+    "api:list_points",
+    "api:get_point",
+    "api:create_point",
+    "api:update_point",
+    "api:me",
 }
 EXEMPT = {
-    "accounts:login", "accounts:logout", "set_language", "api:api-root", "api:openapi-json",
+    "accounts:login",
+    "accounts:logout",
+    "set_language",
+    "api:api-root",
+    "api:openapi-json",
     "api:openapi-view",
 }
 
@@ -63,6 +89,7 @@ def qw_admin(staff, client_for):
 
 # ---- pages -------------------------------------------------------------------------------
 
+
 def test_region_pages(qw, points):
     assert qw.get(f"/regions/{QUWO}/").status_code == 200
     assert qw.get(f"/regions/{HOUMA}/").status_code == 404
@@ -93,9 +120,15 @@ def test_service_point_pages(qw, points):
 
 
 def test_service_point_create_outside_scope_is_refused(qw, points):
-    response = qw.post("/regions/service-points/new/", {
-        "kind": "gig_market", "name": "越权", "region_code": HOUMA, "is_active": "on",
-    })
+    response = qw.post(
+        "/regions/service-points/new/",
+        {
+            "kind": "gig_market",
+            "name": "越权",
+            "region_code": HOUMA,
+            "is_active": "on",
+        },
+    )
     assert response.status_code == 200  # the form again, with the error
     assert "越权" not in [p.name for p in points.values()]
     from jiuye.regions.models import ServicePoint
@@ -121,9 +154,10 @@ def test_user_management_pages(qw_admin, staff):
     for action in ("update", "active", "password", "unlock", "roles", "tokens"):
         assert qw_admin.post(f"/accounts/users/{other}/{action}/", {}).status_code == 404
     houma_assignment = staff["houma_operator"].role_assignments.get()
-    assert qw_admin.post(
-        f"/accounts/users/{other}/roles/{houma_assignment.pk}/revoke/"
-    ).status_code == 404
+    assert (
+        qw_admin.post(f"/accounts/users/{other}/roles/{houma_assignment.pk}/revoke/").status_code
+        == 404
+    )
     assert qw_admin.post(f"/accounts/users/{other}/tokens/1/revoke/").status_code == 404
 
 
@@ -153,6 +187,7 @@ def test_home_page_counts_only_own_points(qw, points):
 
 # ---- API ---------------------------------------------------------------------------------
 
+
 def test_api_regions(qw, points):
     assert qw.get(f"/api/regions/{QUWO}").status_code == 200
     response = qw.get(f"/api/regions/{HOUMA}")
@@ -166,15 +201,18 @@ def test_api_regions(qw, points):
 def test_api_service_points(qw, points):
     houma = points["houma_market"].pk
     assert qw.get(f"/api/service-points/{houma}").status_code == 404
-    patch = qw.patch(f"/api/service-points/{houma}", json.dumps({"name": "x"}),
-                     content_type="application/json")
+    patch = qw.patch(
+        f"/api/service-points/{houma}", json.dumps({"name": "x"}), content_type="application/json"
+    )
     assert patch.status_code == 404
     listing = qw.get("/api/service-points/").json()
     assert listing["count"] == 2
     assert {p["name"] for p in listing["items"]} == {"曲沃县公共零工市场", "东北街村零工驿站"}
-    created = qw.post("/api/service-points/", json.dumps(
-        {"kind": "gig_station", "name": "越权驿站", "region_code": HOUMA}),
-        content_type="application/json")
+    created = qw.post(
+        "/api/service-points/",
+        json.dumps({"kind": "gig_station", "name": "越权驿站", "region_code": HOUMA}),
+        content_type="application/json",
+    )
     assert created.status_code == 403
     assert created.json()["code"] == "out_of_scope"
 

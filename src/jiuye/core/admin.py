@@ -7,8 +7,15 @@ from jiuye.core.models import AuditLog
 class AuditLogAdmin(admin.ModelAdmin):
     """Read-only: the audit trail is written by actions, never edited."""
 
-    list_display = ["created_at", "actor_username", "action", "object_type", "object_repr",
-                    "region_code", "ip_address"]
+    list_display = [
+        "created_at",
+        "actor_username",
+        "action",
+        "object_type",
+        "object_repr",
+        "region_code",
+        "ip_address",
+    ]
     list_filter = ["action", "object_type"]
     search_fields = ["actor_username", "object_repr", "object_id"]
 
