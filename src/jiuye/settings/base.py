@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "jiuye.core",
     "jiuye.regions",
     "jiuye.accounts",
+    "jiuye.registry",
     "jiuye.web",
 ]
 
