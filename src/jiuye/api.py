@@ -93,5 +93,9 @@ def _register_routers():
     api.add_router("/regions", regions_router)
     api.add_router("/service-points", service_points_router)
 
+    from jiuye.registry.api import router as registry_router
+
+    api.add_router("/registry", registry_router)
+
 
 _register_routers()

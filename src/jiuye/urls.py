@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("jiuye.web.urls")),
     path("accounts/", include("jiuye.accounts.urls")),
     path("regions/", include("jiuye.regions.urls")),
+    path("registry/", include("jiuye.registry.urls")),
     path("audit/", include("jiuye.core.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
