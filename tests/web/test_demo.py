@@ -29,8 +29,12 @@ def test_demo_builds_and_rebuilds_without_duplicates():
     levels = {Region.objects.current().get(code=l.region_code).level for l in logins}
     assert levels == {1, 2, 3, 4, 5}
     client = Client()
-    assert client.post("/accounts/login/", {"username": "qw_village",
-                                            "password": DEMO_PASSWORD}).status_code == 302
+    assert (
+        client.post(
+            "/accounts/login/", {"username": "qw_village", "password": DEMO_PASSWORD}
+        ).status_code
+        == 302
+    )
     village = User.objects.get(username="qw_village").home_region_code
     assert client.get(f"/regions/{village}/").status_code == 200
     assert client.get("/regions/141021000000/").status_code == 404  # the county above

@@ -120,7 +120,7 @@ def register_person(*, actor, name: str, id_number: str, region_code: str, **fie
     if unknown:
         raise JiuyeError(ErrorCode.INVALID, f"unknown fields: {sorted(unknown)}")
     person = Person(
-        name=name.strip(),
+        name=clean_name(name),
         id_number=info.number,
         id_hash=id_hash,
         birth_date=info.birth_date,

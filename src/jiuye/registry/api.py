@@ -29,13 +29,19 @@ router = Router(tags=["registry"])
 
 def _person_out(p: Person, *, full: bool = False) -> dict:
     return {
-        "id": p.pk, "name": p.name,
+        "id": p.pk,
+        "name": p.name,
         "id_number": p.id_number if full else mask_id_number(p.id_number),
-        "sex": p.sex, "birth_date": p.birth_date,
-        "phone": p.phone if full else mask_phone(p.phone), "region_code": p.region_code,
-        "hukou_region_code": p.hukou_region_code, "hukou_type": p.hukou_type,
-        "education": p.education, "ethnicity": p.ethnicity,
-        "employment_status": p.employment_status, "status_since": p.status_since,
+        "sex": p.sex,
+        "birth_date": p.birth_date,
+        "phone": p.phone if full else mask_phone(p.phone),
+        "region_code": p.region_code,
+        "hukou_region_code": p.hukou_region_code,
+        "hukou_type": p.hukou_type,
+        "education": p.education,
+        "ethnicity": p.ethnicity,
+        "employment_status": p.employment_status,
+        "status_since": p.status_since,
         "labour_brand": p.labour_brand.name if p.labour_brand_id else None,
     }
 
@@ -61,8 +67,12 @@ def list_people(request, query: Query[PersonQuery]):
     filters = selectors.PersonFilters(**{k: v for k, v in data.items() if v not in ("", None)})
     qs = selectors.person_list(request.user, filters).select_related("labour_brand")
     start = (page - 1) * size
-    return {"count": qs.count(), "page": page, "page_size": size,
-            "items": [_person_out(p) for p in qs[start:start + size]]}
+    return {
+        "count": qs.count(),
+        "page": page,
+        "page_size": size,
+        "items": [_person_out(p) for p in qs[start : start + size]],
+    }
 
 
 @router.get("/people/{int:person_id}", response=PersonOut)
@@ -101,8 +111,9 @@ def create_event(request, person_id: int, payload: EventIn):
     supersedes = person.events.filter(pk=supersedes_id).first() if supersedes_id else None
     if supersedes_id and supersedes is None:
         raise JiuyeError(ErrorCode.NOT_FOUND, status=404)
-    event = actions.record_event(actor=request.user, person=person, employer=employer,
-                                 supersedes=supersedes, **data)
+    event = actions.record_event(
+        actor=request.user, person=person, employer=employer, supersedes=supersedes, **data
+    )
     return Status(201, event)
 
 
@@ -116,13 +127,23 @@ def get_household(request, household_id: int):
     household = selectors.get_household_for(request.user, household_id)
     members = selectors.household_members(household)
     return {
-        "id": household.pk, "region_code": household.region_code,
-        "address": household.address, "external_id": household.external_id,
+        "id": household.pk,
+        "region_code": household.region_code,
+        "address": household.address,
+        "external_id": household.external_id,
         "zero_employment": selectors.is_zero_employment(
             [(m.person.birth_date, m.person.sex, m.person.employment_status) for m in members],
-            timezone.localdate()),
-        "members": [{"person_id": m.person_id, "name": m.person.name, "relation": m.relation,
-                     "employment_status": m.person.employment_status} for m in members],
+            timezone.localdate(),
+        ),
+        "members": [
+            {
+                "person_id": m.person_id,
+                "name": m.person.name,
+                "relation": m.relation,
+                "employment_status": m.person.employment_status,
+            }
+            for m in members
+        ],
     }
 
 
@@ -142,8 +163,12 @@ def list_employers(request, query: Query[EmployerQuery]):
     page, size = data.pop("page"), data.pop("page_size")
     qs = selectors.employer_list(request.user, **data)
     start = (page - 1) * size
-    return {"count": qs.count(), "page": page, "page_size": size,
-            "items": list(qs[start:start + size])}
+    return {
+        "count": qs.count(),
+        "page": page,
+        "page_size": size,
+        "items": list(qs[start : start + size]),
+    }
 
 
 @router.get("/employers/{int:employer_id}", response=EmployerOut)
@@ -154,6 +179,3 @@ def get_employer(request, employer_id: int):
 @router.post("/employers", response={201: EmployerOut})
 def create_employer(request, payload: EmployerIn):
     return Status(201, actions.register_employer(actor=request.user, **payload.dict()))
-
-
-

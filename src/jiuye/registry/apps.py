@@ -13,5 +13,4 @@ class RegistryConfig(AppConfig):
 
         register(NavItem("people", _("Registry"), "registry:people", Perm.VIEW, order=30))
         register(NavItem("employers", _("Employers"), "registry:employers", Perm.VIEW, order=40))
-        register(NavItem("households", _("Households"), "registry:households", Perm.VIEW,
-                         order=45))
+        register(NavItem("households", _("Households"), "registry:households", Perm.VIEW, order=45))

@@ -278,11 +278,15 @@ def employer_workforce(user, employer: Employer) -> QuerySet[Person]:
         .order_by("-occurred_on", "-id")
         .values("employer_id")[:1]
     )
-    qs = Person.objects.filter(
-        merged_into__isnull=True,
-        employment_status=EmploymentStatus.EMPLOYED,
-        pk__in=EmploymentEvent.objects.filter(employer=employer).values("person_id"),
-    ).annotate(latest_employer=Subquery(latest)).filter(latest_employer=employer.pk)
+    qs = (
+        Person.objects.filter(
+            merged_into__isnull=True,
+            employment_status=EmploymentStatus.EMPLOYED,
+            pk__in=EmploymentEvent.objects.filter(employer=employer).values("person_id"),
+        )
+        .annotate(latest_employer=Subquery(latest))
+        .filter(latest_employer=employer.pk)
+    )
     return scoped(qs, user).order_by("name")
 
 
@@ -312,8 +316,10 @@ def duplicate_candidates(
     from rapidfuzz import fuzz
 
     qs = person_list(user, PersonFilters(region_code=region_code), permission=Perm.EDIT)
+    # order_by() first: an ordering on id would join the GROUP BY and make each group one row.
     groups = (
-        qs.values("birth_date", "sex")
+        qs.order_by()
+        .values("birth_date", "sex")
         .annotate(n=Count("id"))
         .filter(n__gt=1)
         .values_list("birth_date", "sex")

@@ -51,8 +51,7 @@ def _form_error(form, exc):
 def _person_filters(request) -> tuple[PersonFilterForm, selectors.PersonFilters]:
     form = PersonFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    return form, selectors.PersonFilters(**{k: v for k, v in data.items()
-                                           if v not in (None, "")})
+    return form, selectors.PersonFilters(**{k: v for k, v in data.items() if v not in (None, "")})
 
 
 def _education_names():
@@ -66,7 +65,9 @@ def person_list(request):
     form, filters = _person_filters(request)
     page = paginate(request, selectors.person_list(request.user, filters))
     context = {
-        "form": form, "page": page, "names": region_names(p.region_code for p in page),
+        "form": form,
+        "page": page,
+        "names": region_names(p.region_code for p in page),
         "education": _education_names(),
         "can_edit": has_perm(request.user, Perm.EDIT),
         "can_export": has_perm(request.user, Perm.EXPORT),
@@ -84,27 +85,51 @@ def person_export(request):
     qs = selectors.person_list(request.user, filters, permission=Perm.EXPORT)
     # Full numbers only where the role allows them everywhere in the exported set; the export
     # itself is then one audited full view.
-    full = request.GET.get("full") == "1" and _covers(request.user, Perm.VIEW_FULL_ID,
-                                                       Perm.EXPORT)
+    full = request.GET.get("full") == "1" and _covers(request.user, Perm.VIEW_FULL_ID, Perm.EXPORT)
     people = list(qs.select_related("labour_brand")[:200_000])
     names = region_names({p.region_code for p in people} | {p.hukou_region_code for p in people})
     edu = _education_names()
-    headers = [_("Name"), _("ID number"), _("Sex"), _("Birth date"), _("Phone"),
-               _("Residence region code"), _("Residence"), _("Hukou region"), _("Hukou type"),
-               _("Education"), _("Employment status"), _("Status since"), _("Labour brand")]
+    headers = [
+        _("Name"),
+        _("ID number"),
+        _("Sex"),
+        _("Birth date"),
+        _("Phone"),
+        _("Residence region code"),
+        _("Residence"),
+        _("Hukou region"),
+        _("Hukou type"),
+        _("Education"),
+        _("Employment status"),
+        _("Status since"),
+        _("Labour brand"),
+    ]
     rows = (
-        [p.name, p.id_number if full else mask_id_number(p.id_number), p.get_sex_display(),
-         p.birth_date, p.phone if full else mask_phone(p.phone), p.region_code,
-         names.get(p.region_code, ""), names.get(p.hukou_region_code, p.hukou_region_code),
-         p.get_hukou_type_display(), edu.get(p.education, p.education),
-         p.get_employment_status_display(), p.status_since,
-         p.labour_brand.name if p.labour_brand else ""]
+        [
+            p.name,
+            p.id_number if full else mask_id_number(p.id_number),
+            p.get_sex_display(),
+            p.birth_date,
+            p.phone if full else mask_phone(p.phone),
+            p.region_code,
+            names.get(p.region_code, ""),
+            names.get(p.hukou_region_code, p.hukou_region_code),
+            p.get_hukou_type_display(),
+            edu.get(p.education, p.education),
+            p.get_employment_status_display(),
+            p.status_since,
+            p.labour_brand.name if p.labour_brand else "",
+        ]
         for p in people
     )
-    audit.record(actor=request.user, action="registry.person.export_full" if full else
-                 "registry.person.export", object_type="registry.person",
-                 object_repr=f"{len(people)} rows", region_code=request.user.home_region_code,
-                 after={"filters": request.GET.dict(), "rows": len(people)})
+    audit.record(
+        actor=request.user,
+        action="registry.person.export_full" if full else "registry.person.export",
+        object_type="registry.person",
+        object_repr=f"{len(people)} rows",
+        region_code=request.user.home_region_code,
+        after={"filters": request.GET.dict(), "rows": len(people)},
+    )
     return xlsx_response(_("people") + ".xlsx", headers, rows, title=_("People"))
 
 
@@ -119,23 +144,30 @@ def person_detail(request, pk):
     person = selectors.get_person_for(request.user, pk)
     household = getattr(person, "household_membership", None)
     codes = [person.region_code, person.hukou_region_code, person.native_region_code]
-    return render(request, "registry/person_detail.html", {
-        "person": person,
-        "paths": {c: region_path(c) for c in codes if c},
-        "age": selectors.age_of(person),
-        "education": _education_names().get(person.education, person.education),
-        "memberships": person.memberships.all(),
-        "active_groups": set(selectors.active_memberships(person).values_list("group",
-                                                                             flat=True)),
-        "certificates": person.certificates.all(),
-        "intentions": person.intentions.all(),
-        "household": household.household if household else None,
-        "timeline": selectors.person_timeline(person),
-        "can_edit": has_perm(request.user, Perm.EDIT, person.region_code),
-        "can_full": has_perm(request.user, Perm.VIEW_FULL_ID, person.region_code),
-        "event_form": EventForm(), "membership_form": MembershipForm(),
-        "certificate_form": CertificateForm(), "intention_form": IntentionForm(),
-    })
+    return render(
+        request,
+        "registry/person_detail.html",
+        {
+            "person": person,
+            "paths": {c: region_path(c) for c in codes if c},
+            "age": selectors.age_of(person),
+            "education": _education_names().get(person.education, person.education),
+            "memberships": person.memberships.all(),
+            "active_groups": set(
+                selectors.active_memberships(person).values_list("group", flat=True)
+            ),
+            "certificates": person.certificates.all(),
+            "intentions": person.intentions.all(),
+            "household": household.household if household else None,
+            "timeline": selectors.person_timeline(person),
+            "can_edit": has_perm(request.user, Perm.EDIT, person.region_code),
+            "can_full": has_perm(request.user, Perm.VIEW_FULL_ID, person.region_code),
+            "event_form": EventForm(),
+            "membership_form": MembershipForm(),
+            "certificate_form": CertificateForm(),
+            "intention_form": IntentionForm(),
+        },
+    )
 
 
 @login_required
@@ -190,7 +222,7 @@ def _post_on_person(request, pk, form_class, run):
         try:
             run(person, form.cleaned_data)
         except (JiuyeError, ValidationError) as exc:
-            for m in (exc.messages if isinstance(exc, ValidationError) else [exc.message]):
+            for m in exc.messages if isinstance(exc, ValidationError) else [exc.message]:
                 messages.error(request, m)
         else:
             messages.success(request, _("Saved."))
@@ -208,16 +240,27 @@ def event_create(request, pk):
     def run(person, d):
         employer = None
         if d["employer_uscc"]:
-            employer = selectors.employer_list(request.user, permission=Perm.VIEW).filter(
-                uscc=d["employer_uscc"].strip().upper()).first()
+            employer = (
+                selectors.employer_list(request.user, permission=Perm.VIEW)
+                .filter(uscc=d["employer_uscc"].strip().upper())
+                .first()
+            )
             if employer is None:
                 raise JiuyeError("invalid", _("No employer with that credit code in your region."))
         actions.record_event(
-            actor=request.user, person=person, kind=d["kind"], occurred_on=d["occurred_on"],
-            employer=employer, employer_name=d["employer_name"], form=d["form"],
-            contract_type=d["contract_type"], contract_end=d["contract_end"],
-            work_place=d["work_place"], occupation_code=d["occupation_code"],
-            reason=d["reason"])
+            actor=request.user,
+            person=person,
+            kind=d["kind"],
+            occurred_on=d["occurred_on"],
+            employer=employer,
+            employer_name=d["employer_name"],
+            form=d["form"],
+            contract_type=d["contract_type"],
+            contract_end=d["contract_end"],
+            work_place=d["work_place"],
+            occupation_code=d["occupation_code"],
+            reason=d["reason"],
+        )
 
     return _post_on_person(request, pk, EventForm, run)
 
@@ -227,10 +270,16 @@ def event_create(request, pk):
 def membership_create(request, pk):
     def run(person, d):
         details = {k: d[k] for k in ("graduation_year", "school", "degree") if d.get(k)}
-        actions.add_membership(actor=request.user, person=person, group=d["group"],
-                               category=d["category"], valid_from=d["valid_from"],
-                               valid_to=d["valid_to"], source=d["source"] or "manual",
-                               details=details)
+        actions.add_membership(
+            actor=request.user,
+            person=person,
+            group=d["group"],
+            category=d["category"],
+            valid_from=d["valid_from"],
+            valid_to=d["valid_to"],
+            source=d["source"] or "manual",
+            details=details,
+        )
 
     return _post_on_person(request, pk, MembershipForm, run)
 
@@ -238,32 +287,51 @@ def membership_create(request, pk):
 @login_required
 @require_POST
 def certificate_create(request, pk):
-    return _post_on_person(request, pk, CertificateForm, lambda person, d: actions.add_certificate(
-        actor=request.user, person=person, **{k: v for k, v in d.items() if v not in ("", None)}))
+    return _post_on_person(
+        request,
+        pk,
+        CertificateForm,
+        lambda person, d: actions.add_certificate(
+            actor=request.user, person=person, **{k: v for k, v in d.items() if v not in ("", None)}
+        ),
+    )
 
 
 @login_required
 @require_POST
 def intention_create(request, pk):
-    return _post_on_person(request, pk, IntentionForm, lambda person, d: actions.add_intention(
-        actor=request.user, person=person, **{k: v for k, v in d.items() if v not in ("", None)}))
+    return _post_on_person(
+        request,
+        pk,
+        IntentionForm,
+        lambda person, d: actions.add_intention(
+            actor=request.user, person=person, **{k: v for k, v in d.items() if v not in ("", None)}
+        ),
+    )
 
 
 # ---- households ---------------------------------------------------------------------------
 
+
 @login_required
 def household_list(request):
     zero = request.GET.get("zero") == "1"
-    qs = selectors.household_list(request.user, region_code=request.GET.get("region_code", ""),
-                                  zero_employment=zero)
+    qs = selectors.household_list(
+        request.user, region_code=request.GET.get("region_code", ""), zero_employment=zero
+    )
     page = paginate(request, qs)
-    zero_ids = set(selectors.zero_employment_household_ids(
-        qs.filter(pk__in=[h.pk for h in page])))
-    return render(request, "registry/household_list.html", {
-        "page": page, "zero": zero, "zero_ids": zero_ids,
-        "names": region_names(h.region_code for h in page),
-        "region_code": request.GET.get("region_code", ""),
-    })
+    zero_ids = set(selectors.zero_employment_household_ids(qs.filter(pk__in=[h.pk for h in page])))
+    return render(
+        request,
+        "registry/household_list.html",
+        {
+            "page": page,
+            "zero": zero,
+            "zero_ids": zero_ids,
+            "names": region_names(h.region_code for h in page),
+            "region_code": request.GET.get("region_code", ""),
+        },
+    )
 
 
 @login_required
@@ -275,16 +343,25 @@ def household_detail(request, pk):
     from jiuye.registry.ages import is_working_age
 
     today = timezone.localdate()
-    rows = [(m, selectors.age_of(m.person),
-             is_working_age(m.person.birth_date, m.person.sex, today)) for m in members]
+    rows = [
+        (m, selectors.age_of(m.person), is_working_age(m.person.birth_date, m.person.sex, today))
+        for m in members
+    ]
     zero = selectors.is_zero_employment(
-        [(m.person.birth_date, m.person.sex, m.person.employment_status) for m in members], today)
-    return render(request, "registry/household_detail.html", {
-        "household": household, "rows": rows, "zero": zero,
-        "region_path": region_path(household.region_code),
-        "can_edit": has_perm(request.user, Perm.EDIT, household.region_code),
-        "member_form": HouseholdMemberForm(),
-    })
+        [(m.person.birth_date, m.person.sex, m.person.employment_status) for m in members], today
+    )
+    return render(
+        request,
+        "registry/household_detail.html",
+        {
+            "household": household,
+            "rows": rows,
+            "zero": zero,
+            "region_path": region_path(household.region_code),
+            "can_edit": has_perm(request.user, Perm.EDIT, household.region_code),
+            "member_form": HouseholdMemberForm(),
+        },
+    )
 
 
 def _person_by_id_number(user, raw: str) -> Person:
@@ -292,8 +369,11 @@ def _person_by_id_number(user, raw: str) -> Person:
         number = parse_id_number(raw).number
     except InvalidIdNumber as exc:
         raise JiuyeError("invalid_id_number", exc.message) from exc
-    person = selectors.person_list(user, permission=Perm.EDIT).filter(
-        id_hash=blind_index(number)).first()
+    person = (
+        selectors.person_list(user, permission=Perm.EDIT)
+        .filter(id_hash=blind_index(number))
+        .first()
+    )
     if person is None:
         raise JiuyeError("not_found", _("Nobody with that ID number is registered in your region."))
     return person
@@ -310,8 +390,13 @@ def household_create(request):
         try:
             head = _person_by_id_number(request.user, d["head_id_number"])
             household = actions.create_household(
-                actor=request.user, region_code=d["region_code"], head=head,
-                address=d["address"], hukou_type=d["hukou_type"], external_id=d["external_id"])
+                actor=request.user,
+                region_code=d["region_code"],
+                head=head,
+                address=d["address"],
+                hukou_type=d["hukou_type"],
+                external_id=d["external_id"],
+            )
         except JiuyeError as exc:
             _form_error(form, exc)
         else:
@@ -327,8 +412,12 @@ def household_add_member(request, pk):
     if form.is_valid():
         try:
             person = _person_by_id_number(request.user, form.cleaned_data["id_number"])
-            actions.add_household_member(actor=request.user, household=household, person=person,
-                                         relation=form.cleaned_data["relation"])
+            actions.add_household_member(
+                actor=request.user,
+                household=household,
+                person=person,
+                relation=form.cleaned_data["relation"],
+            )
         except JiuyeError as exc:
             messages.error(request, exc.message)
     return redirect("registry:household_detail", pk=pk)
@@ -336,42 +425,80 @@ def household_add_member(request, pk):
 
 # ---- employers ----------------------------------------------------------------------------
 
+
 def _employer_filters(request):
-    return {k: request.GET.get(k, "").strip() for k in ("q", "region_code", "industry",
-                                                         "ownership", "size_class")}
+    return {
+        k: request.GET.get(k, "").strip()
+        for k in ("q", "region_code", "industry", "ownership", "size_class")
+    }
 
 
 @login_required
 def employer_list(request):
     filters = _employer_filters(request)
     page = paginate(request, selectors.employer_list(request.user, **filters))
-    template = "registry/employer_list.html#table" if request.htmx else \
-        "registry/employer_list.html"
-    return render(request, template, {
-        "page": page, "filters": filters, "names": region_names(e.region_code for e in page),
-        "ownerships": Ownership.choices, "sizes": SizeClass.choices,
-        "can_edit": has_perm(request.user, Perm.EDIT),
-        "can_export": has_perm(request.user, Perm.EXPORT),
-    })
+    template = (
+        "registry/employer_list.html#table" if request.htmx else "registry/employer_list.html"
+    )
+    return render(
+        request,
+        template,
+        {
+            "page": page,
+            "filters": filters,
+            "names": region_names(e.region_code for e in page),
+            "ownerships": Ownership.choices,
+            "sizes": SizeClass.choices,
+            "can_edit": has_perm(request.user, Perm.EDIT),
+            "can_export": has_perm(request.user, Perm.EXPORT),
+        },
+    )
 
 
 @login_required
 def employer_export(request):
     if not has_perm(request.user, Perm.EXPORT):
         raise Http404
-    qs = selectors.employer_list(request.user, permission=Perm.EXPORT,
-                                 **_employer_filters(request))
+    qs = selectors.employer_list(request.user, permission=Perm.EXPORT, **_employer_filters(request))
     employers = list(qs[:200_000])
     names = region_names(e.region_code for e in employers)
-    headers = [_("Unified social credit code"), _("Name"), _("Industry code"), _("Ownership"),
-               _("Size"), _("Region code"), _("Region"), _("Address"),
-               _("Legal representative"), _("Contact person"), _("Contact phone")]
-    rows = ([e.uscc, e.name, e.industry_code, e.get_ownership_display(),
-             e.get_size_class_display(), e.region_code, names.get(e.region_code, ""), e.address,
-             e.legal_representative, e.contact_person, e.contact_phone] for e in employers)
-    audit.record(actor=request.user, action="registry.employer.export",
-                 object_type="registry.employer", object_repr=f"{len(employers)} rows",
-                 region_code=request.user.home_region_code, after={"rows": len(employers)})
+    headers = [
+        _("Unified social credit code"),
+        _("Name"),
+        _("Industry code"),
+        _("Ownership"),
+        _("Size"),
+        _("Region code"),
+        _("Region"),
+        _("Address"),
+        _("Legal representative"),
+        _("Contact person"),
+        _("Contact phone"),
+    ]
+    rows = (
+        [
+            e.uscc,
+            e.name,
+            e.industry_code,
+            e.get_ownership_display(),
+            e.get_size_class_display(),
+            e.region_code,
+            names.get(e.region_code, ""),
+            e.address,
+            e.legal_representative,
+            e.contact_person,
+            e.contact_phone,
+        ]
+        for e in employers
+    )
+    audit.record(
+        actor=request.user,
+        action="registry.employer.export",
+        object_type="registry.employer",
+        object_repr=f"{len(employers)} rows",
+        region_code=request.user.home_region_code,
+        after={"rows": len(employers)},
+    )
     return xlsx_response(_("employers") + ".xlsx", headers, rows, title=_("Employers"))
 
 
@@ -379,11 +506,17 @@ def employer_export(request):
 def employer_detail(request, pk):
     employer = selectors.get_employer_for(request.user, pk)
     workforce = paginate(request, selectors.employer_workforce(request.user, employer))
-    return render(request, "registry/employer_detail.html", {
-        "employer": employer, "region_path": region_path(employer.region_code),
-        "headcounts": employer.headcounts.all()[:24], "workforce": workforce,
-        "industry": _industry_name(employer.industry_code),
-    })
+    return render(
+        request,
+        "registry/employer_detail.html",
+        {
+            "employer": employer,
+            "region_path": region_path(employer.region_code),
+            "headcounts": employer.headcounts.all()[:24],
+            "workforce": workforce,
+            "industry": _industry_name(employer.industry_code),
+        },
+    )
 
 
 def _industry_name(code: str) -> str:
@@ -415,19 +548,24 @@ def employer_create(request):
 
 # ---- labour brands, duplicates -------------------------------------------------------------
 
+
 @login_required
 def brand_list(request):
     brands = selectors.labour_brands(request.user)
-    return render(request, "registry/brand_list.html", {
-        "brands": brands, "names": region_names(b.region_code for b in brands)})
+    return render(
+        request,
+        "registry/brand_list.html",
+        {"brands": brands, "names": region_names(b.region_code for b in brands)},
+    )
 
 
 @login_required
 def duplicate_list(request):
     if not has_perm(request.user, Perm.EDIT):
         raise Http404
-    candidates = selectors.duplicate_candidates(request.user,
-                                                region_code=request.GET.get("region_code", ""))
+    candidates = selectors.duplicate_candidates(
+        request.user, region_code=request.GET.get("region_code", "")
+    )
     return render(request, "registry/duplicate_list.html", {"candidates": candidates})
 
 
@@ -443,6 +581,3 @@ def person_merge(request):
         return redirect("registry:duplicates")
     messages.success(request, _("Merged."))
     return redirect("registry:person_detail", pk=keep.pk)
-
-
-
