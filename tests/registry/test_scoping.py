@@ -249,3 +249,13 @@ def test_labour_brands_page_is_scoped(staff, client_for):
     LabourBrand.objects.create(name="太原品牌", region_code="140105000000")
     body = client_for(staff["county_operator"]).get("/registry/brands/").content.decode()
     assert "曲沃品牌" in body and "太原品牌" not in body
+
+
+def test_people_list_drills_down_the_region_tree(qw, world):
+    body = qw.get("/registry/people/").content.decode()
+    assert 'href="?region_code=141021100000"' in body  # 乐昌镇, a township of the county
+    assert 'href="?region_code=141081000000"' not in body
+    body = qw.get("/registry/people/", {"region_code": "141021100000"}).content.decode()
+    assert 'href="?region_code=141021100200"' in body and "曲沃人" in body
+    body = qw.get("/registry/people/", {"region_code": "141021101000"}).content.decode()
+    assert "曲沃人" not in body  # 史村镇 has nobody

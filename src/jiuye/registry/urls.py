@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from jiuye.registry import views
+from jiuye.registry import import_urls, views
 
 app_name = "registry"
 urlpatterns = [
@@ -25,4 +25,5 @@ urlpatterns = [
     path("employers/<int:pk>/", views.employer_detail, name="employer_detail"),
     path("brands/", views.brand_list, name="brands"),
     path("duplicates/", views.duplicate_list, name="duplicates"),
+    path("import/", include(import_urls.urlpatterns)),
 ]
