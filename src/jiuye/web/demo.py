@@ -1,4 +1,5 @@
-"""Builds the demo database: the real region tree, service points, staff at five levels.
+"""Builds the demo database: the real region tree, service points, staff at five levels, and
+a generated population (``jiuye.registry.demo_population``).
 
 Everything here is deterministic (fixed random seed) and idempotent: running it again adds
 nothing that is already there.
@@ -21,6 +22,12 @@ from jiuye.regions.models import Region, ServicePoint, ServicePointKind
 DEMO_PASSWORD = "Jiuye@2026demo"
 SEED = 20261123
 GIG_STATION_SHARE = 0.03  # villages with a 零工驿站 in the demo
+# --scale: where the demo population lives and its default size (None: the generator's).
+SCALES = {
+    "county": ("141021", None),  # 曲沃县, about 40,000 people
+    "province": ("14", 1_000_000),  # all of Shanxi, in proportion to villages
+    "none": (None, 0),
+}
 
 
 @dataclass(frozen=True)
@@ -188,9 +195,15 @@ def create_service_points() -> int:
     return len(rows)
 
 
-def build_demo(*, stdout, reset: bool = False) -> list[DemoLogin]:
+def build_demo(
+    *, stdout, reset: bool = False, scale: str = "county", people: int | None = None
+) -> list[DemoLogin]:
+    """``scale`` is "county" (曲沃县), "province" (all of Shanxi) or "none" (no people);
+    ``people`` overrides the size of the generated population."""
     from jiuye.regions.loaders import load_region_tree
 
+    if scale not in SCALES:
+        raise ValueError(f"scale must be one of {', '.join(SCALES)}, not {scale!r}")
     if reset:
         call_command("flush", interactive=False, verbosity=0)
     call_command("migrate", interactive=False, verbosity=0)
@@ -198,4 +211,16 @@ def build_demo(*, stdout, reset: bool = False) -> list[DemoLogin]:
     load_region_tree(stdout=stdout)
     n = create_service_points()
     stdout.write(f"服务点 / service points: {n} created, {ServicePoint.objects.count()} in all")
-    return create_staff()
+    logins = create_staff()
+    prefix, default_people = SCALES[scale]
+    if prefix is not None:
+        from jiuye.registry.demo_population import generate_population
+
+        stdout.write("演示人口 / demo population …")
+        generate_population(
+            region_prefix=prefix,
+            people=people if people is not None else default_people,
+            seed=SEED,
+            stdout=stdout,
+        )
+    return logins
