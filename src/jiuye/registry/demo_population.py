@@ -2075,6 +2075,18 @@ def _normalize_prefix(region_prefix: str) -> str:
     return prefix
 
 
+def refresh_planner_statistics() -> None:
+    """After a bulk load, tell PostgreSQL's planner how big the tables now are. Without it the
+    planner still believes the tables are nearly empty and picks plans that scan an index of
+    every live person for each list page (seen: 1.3 s instead of milliseconds)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        for model in (Person, Household, HouseholdMember, Employer, KeyGroupMembership,
+                      EmploymentEvent, InsuranceContribution):
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
 def generate_population(
     *,
     region_prefix: str,
@@ -2195,6 +2207,7 @@ def generate_population(
         writer.close()
         report.seconds_writing = writer.seconds
     report.memberships = Counter(dict(report.memberships.most_common()))
+    refresh_planner_statistics()
     audit.record(
         actor=None,
         action="demo.generate_population",

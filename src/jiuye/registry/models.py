@@ -120,7 +120,10 @@ class Person(TimeStampedModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["region_code", "id"], name="person_region_idx"),
+            # Lists read live records of a region newest first: a partial index serves exactly
+            # that, without a second index scan for "not merged".
+            models.Index(fields=["region_code", "id"], name="person_live_region_idx",
+                         condition=Q(merged_into__isnull=True)),
             models.Index(fields=["id_hash"], name="person_id_hash_idx"),
             models.Index(fields=["birth_date"], name="person_birth_idx"),
             models.Index(fields=["employment_status", "region_code"], name="person_status_idx"),
@@ -326,7 +329,10 @@ class KeyGroupMembership(TimeStampedModel):
         verbose_name = _("key-group membership")
         verbose_name_plural = _("key-group memberships")
         ordering = ["group", "-valid_from"]
-        indexes = [models.Index(fields=["group", "valid_to"], name="membership_group_idx")]
+        indexes = [
+            models.Index(fields=["group", "valid_to"], name="membership_group_idx"),
+            models.Index(fields=["person", "group"], name="membership_person_group_idx"),
+        ]
 
     def __str__(self):
         return f"{self.person_id} {self.group}"
