@@ -69,3 +69,16 @@ def changed(before: dict, after: dict) -> tuple[dict, dict]:
     """Only the keys whose values differ, for a compact audit row."""
     keys = [k for k in after if before.get(k) != after.get(k)]
     return {k: before.get(k) for k in keys}, {k: after[k] for k in keys}
+
+
+_LABELS: dict[str, object] = {}
+
+
+def register_labels(labels: dict[str, object]) -> None:
+    """Apps name their audit actions for people to read (English msgids, translated)."""
+    _LABELS.update(labels)
+
+
+def label_for(action: str) -> str:
+    label = _LABELS.get(action)
+    return str(label) if label is not None else action

@@ -41,3 +41,9 @@ class AuditLog(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_username} {self.action}"
+
+    @property
+    def action_label(self) -> str:
+        from jiuye.core.audit import label_for
+
+        return label_for(self.action)

@@ -8,6 +8,18 @@ class RegistryConfig(AppConfig):
     verbose_name = _("Registry")
 
     def ready(self):
+        from jiuye.core.audit import register_labels
+
+        register_labels(
+            {
+                "registry.person.create": _("Registered"),
+                "registry.person.update": _("Details changed"),
+                "registry.person.view_full_id": _("Full ID number viewed"),
+                "registry.person.merge": _("Duplicate record merged in"),
+                "registry.person.merged_into": _("Merged into another record"),
+                "registry.person.import_update": _("Updated by an import"),
+            }
+        )
         from jiuye.accounts.permissions import Perm
         from jiuye.web.navigation import NavItem, register
 

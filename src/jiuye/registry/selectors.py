@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from jiuye.accounts.permissions import Perm
 from jiuye.accounts.scoping import get_scoped_or_404, scoped
+from jiuye.core.audit import label_for as audit_label
 from jiuye.core.crypto import blind_index
 from jiuye.core.idnumber import InvalidIdNumber, parse_id_number
 from jiuye.core.models import AuditLog
@@ -167,7 +168,12 @@ def person_timeline(person: Person) -> list[TimelineEntry]:
         local = timezone.localtime(row.created_at)
         entries.append(
             TimelineEntry(
-                local.date(), row.created_at, "change", row.action, row.actor_username, row
+                local.date(),
+                row.created_at,
+                "change",
+                audit_label(row.action),
+                row.actor_username,
+                row,
             )
         )
     return sorted(entries, key=lambda t: (t.day, t.kind != "event"))
