@@ -16,23 +16,14 @@ from jiuye.accounts.permissions import Perm
 from jiuye.accounts.scoping import forget_scopes, scope_for
 from jiuye.core import audit
 from jiuye.core.errors import ErrorCode, JiuyeError, PermissionDeniedError
-from jiuye.regions.codes import normalize
 
 USER_AUDIT_FIELDS = ["username", "full_name", "phone", "email", "home_region_code", "is_active"]
 
 
 def _require_region_in_scope(actor, region_code: str) -> str:
-    try:
-        region_code = normalize(region_code)
-    except ValueError as exc:
-        raise JiuyeError(ErrorCode.INVALID_REGION) from exc
-    from jiuye.regions.models import Region
+    from jiuye.regions.selectors import require_region
 
-    if not Region.objects.current().filter(code=region_code).exists():
-        raise JiuyeError(ErrorCode.INVALID_REGION)
-    if not scope_for(actor, Perm.MANAGE_USERS).contains(region_code):
-        raise JiuyeError(ErrorCode.OUT_OF_SCOPE, status=403)
-    return region_code
+    return require_region(actor, region_code, Perm.MANAGE_USERS)
 
 
 def _require_manages(actor, user: User) -> None:

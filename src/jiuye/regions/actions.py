@@ -5,11 +5,9 @@ from __future__ import annotations
 from django.db import transaction
 
 from jiuye.accounts.permissions import Perm
-from jiuye.accounts.scoping import scope_for
 from jiuye.core import audit
-from jiuye.core.errors import ErrorCode, JiuyeError
-from jiuye.regions.codes import InvalidRegionCode, normalize
-from jiuye.regions.models import Region, ServicePoint
+from jiuye.regions.models import ServicePoint
+from jiuye.regions.selectors import require_region
 
 EDITABLE = [
     "kind",
@@ -26,15 +24,7 @@ EDITABLE = [
 
 
 def _check_region(actor, region_code: str) -> str:
-    try:
-        region_code = normalize(region_code)
-    except InvalidRegionCode as exc:
-        raise JiuyeError(ErrorCode.INVALID_REGION) from exc
-    if not Region.objects.current().filter(code=region_code).exists():
-        raise JiuyeError(ErrorCode.INVALID_REGION)
-    if not scope_for(actor, Perm.MANAGE_REGIONS).contains(region_code):
-        raise JiuyeError(ErrorCode.OUT_OF_SCOPE, status=403)
-    return region_code
+    return require_region(actor, region_code, Perm.MANAGE_REGIONS)
 
 
 @transaction.atomic

@@ -133,3 +133,26 @@ def service_point_list(
 
 def get_service_point_for(user, pk, permission: str = Perm.VIEW) -> ServicePoint:
     return get_scoped_or_404(ServicePoint.objects.all(), user, permission, pk=pk)
+
+
+def require_region(actor, code: str, permission: str, *, levels=None) -> str:
+    """The 12-digit code of a current region where ``actor`` holds ``permission``; raises the
+    error to show otherwise. Every action that puts a record at a region checks it here."""
+    from django.utils.translation import gettext as _
+
+    from jiuye.core.errors import ErrorCode, JiuyeError
+
+    try:
+        code = normalize(code)
+    except InvalidRegionCode as exc:
+        raise JiuyeError(ErrorCode.INVALID_REGION) from exc
+    level = Region.objects.current().filter(code=code).values_list("level", flat=True).first()
+    if level is None:
+        raise JiuyeError(ErrorCode.INVALID_REGION)
+    if levels and level not in levels:
+        raise JiuyeError(
+            ErrorCode.INVALID_REGION, _("Choose a township or village for the residence.")
+        )
+    if not scope_for(actor, permission).contains(code):
+        raise JiuyeError(ErrorCode.OUT_OF_SCOPE, status=403)
+    return code

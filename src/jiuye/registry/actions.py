@@ -18,8 +18,7 @@ from jiuye.core.errors import ErrorCode, JiuyeError, NotFoundError, PermissionDe
 from jiuye.core.idnumber import InvalidIdNumber, parse_id_number
 from jiuye.core.masking import mask_id_number
 from jiuye.core.uscc import InvalidUSCC, validate_uscc
-from jiuye.regions.codes import InvalidRegionCode, normalize
-from jiuye.regions.models import Region
+from jiuye.regions.selectors import require_region
 from jiuye.registry.models import (
     Certificate,
     Employer,
@@ -63,20 +62,7 @@ EMPLOYER_FIELDS = [
 
 
 def _region(actor, code: str, *, permission: str = Perm.EDIT, levels=None) -> str:
-    try:
-        code = normalize(code)
-    except InvalidRegionCode as exc:
-        raise JiuyeError(ErrorCode.INVALID_REGION) from exc
-    region = Region.objects.current().filter(code=code).values_list("level", flat=True).first()
-    if region is None:
-        raise JiuyeError(ErrorCode.INVALID_REGION)
-    if levels and region not in levels:
-        raise JiuyeError(
-            ErrorCode.INVALID_REGION, _("Choose a township or village for the residence.")
-        )
-    if not scope_for(actor, permission).contains(code):
-        raise JiuyeError(ErrorCode.OUT_OF_SCOPE, status=403)
-    return code
+    return require_region(actor, code, permission, levels=levels)
 
 
 def _require(actor, permission: str, region_code: str) -> None:
