@@ -1,6 +1,6 @@
 """People list filtered to a county, page 1, with a province-sized registry loaded.
 
-    .venv/bin/python benchmarks/registry_people_list.py                   # 1,000,000 people, PostgreSQL
+    .venv/bin/python benchmarks/registry_people_list.py        # 1,000,000 people, PostgreSQL
     .venv/bin/python benchmarks/registry_people_list.py --people 5000 --sqlite   # what CI runs
     .venv/bin/python benchmarks/registry_people_list.py --keep            # keep/reuse the data
 
@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DEFAULT_PG, bench_database, percentile  # noqa: E402
+from _common import DEFAULT_PG, bench_database, percentile
 
 
 def main(argv=None) -> int:
