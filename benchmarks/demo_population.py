@@ -14,41 +14,21 @@ The goal for 1,000,000 people on PostgreSQL is under 5 minutes.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import DEFAULT_PG, bench_database
 
 BENCH_DB = "jiuye_bench_demo"
-DEFAULT_SERVER = "postgres://postgres@127.0.0.1:5432"
-
-
-def _admin_connection(url: str):
-    import psycopg
-
-    parts = urlsplit(url)
-    return psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True)
-
-
-def _recreate_postgres(url: str) -> str:
-    with _admin_connection(url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    return urlunsplit(urlsplit(url)._replace(path=f"/{BENCH_DB}"))
-
-
-def _drop_postgres(url: str) -> None:
-    with _admin_connection(url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}"')
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=1_000_000, help="people (default 1000000)")
     parser.add_argument(
-        "--database-url", default=DEFAULT_SERVER, help=f"PostgreSQL server ({DEFAULT_SERVER})"
+        "--database-url", default=DEFAULT_PG, help=f"PostgreSQL server ({DEFAULT_PG})"
     )
     parser.add_argument("--sqlite", action="store_true", help="a SQLite file instead")
     parser.add_argument(
@@ -59,40 +39,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
     args = parser.parse_args(argv)
 
-    src = Path(__file__).resolve().parent.parent / "src"
-    sys.path.insert(0, str(src))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "jiuye.settings.test"
+    with bench_database(
+        BENCH_DB, postgres_url=None if args.sqlite else args.database_url, keep=args.keep
+    ) as vendor:
+        from jiuye.regions.loaders import load_region_tree
+        from jiuye.registry.demo_population import DEFAULT_SEED, generate_population
 
-    tmp = tempfile.TemporaryDirectory(prefix="jiuye-bench-")
-    if args.sqlite:
-        os.environ.pop("DATABASE_URL", None)
-        vendor = "sqlite"
-    else:
-        os.environ["DATABASE_URL"] = _recreate_postgres(args.database_url)
-        vendor = "postgresql"
-
-    import django
-    from django.conf import settings
-
-    if vendor == "sqlite":  # the test settings use :memory:; benchmark a real file instead
-        settings.DATABASES["default"] = {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(Path(tmp.name) / "bench.sqlite3"),
-            "OPTIONS": {
-                "transaction_mode": "IMMEDIATE",
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-            },
-        }
-    django.setup()
-
-    from django.core.management import call_command
-    from django.db import connections
-
-    from jiuye.regions.loaders import load_region_tree
-    from jiuye.registry.demo_population import DEFAULT_SEED, generate_population
-
-    try:
-        call_command("migrate", verbosity=0, interactive=False)
         load_region_tree(roots=("14",))
         started = time.perf_counter()
         report = generate_population(
@@ -121,11 +73,6 @@ def main(argv: list[str] | None = None) -> int:
             f"demo population (second run, idempotent): {again.people} people, "
             f"{len(again.skipped_units)} units skipped in {time.perf_counter() - started:.1f} s"
         )
-    finally:
-        connections.close_all()
-        if vendor == "postgresql" and not args.keep:
-            _drop_postgres(args.database_url)
-        tmp.cleanup()
     return 0
 
 
