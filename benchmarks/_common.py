@@ -20,8 +20,10 @@ def _admin(url: str):
 
 def _exists(url: str, name: str) -> bool:
     with _admin(url) as conn:
-        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() \
+        return (
+            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
             is not None
+        )
 
 
 @contextlib.contextmanager
@@ -50,8 +52,9 @@ def bench_database(name: str, *, postgres_url: str | None = None, keep: bool = F
     from django.conf import settings
 
     if vendor == "sqlite":
-        folder = Path(__file__).resolve().parent.parent / "var" / "bench" if keep \
-            else Path(tmp.name)
+        folder = (
+            Path(__file__).resolve().parent.parent / "var" / "bench" if keep else Path(tmp.name)
+        )
         folder.mkdir(parents=True, exist_ok=True)
         settings.DATABASES["default"] = {
             "ENGINE": "django.db.backends.sqlite3",

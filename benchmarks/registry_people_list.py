@@ -29,8 +29,11 @@ def main(argv=None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep and reuse the database")
     args = parser.parse_args(argv)
 
-    with bench_database("jiuye_bench_people", postgres_url=None if args.sqlite
-                        else args.database_url, keep=args.keep) as vendor:
+    with bench_database(
+        "jiuye_bench_people",
+        postgres_url=None if args.sqlite else args.database_url,
+        keep=args.keep,
+    ) as vendor:
         from django.test import Client
 
         from jiuye.accounts.models import Role, RoleAssignment, User
@@ -57,8 +60,11 @@ def main(argv=None) -> int:
         cases = {
             "county, page 1": {},
             "county, unemployed": {"status": "unemployed"},
-            "county, age 16-24, key group graduate": {"min_age": 16, "max_age": 24,
-                                                      "group": "graduate"},
+            "county, age 16-24, key group graduate": {
+                "min_age": 16,
+                "max_age": 24,
+                "group": "graduate",
+            },
             "county, name search": {"q": "王"},
         }
         for label, params in cases.items():
@@ -70,9 +76,11 @@ def main(argv=None) -> int:
                 response = client.get("/registry/people/", params)
                 times.append((time.perf_counter() - started) * 1000)
                 assert response.status_code == 200
-            print(f"people list ({label}): p50 {percentile(times, 50):.1f} ms, "
-                  f"p95 {percentile(times, 95):.1f} ms over {args.requests} requests; "
-                  f"{in_county} people in the county, {total} in all ({vendor})")
+            print(
+                f"people list ({label}): p50 {percentile(times, 50):.1f} ms, "
+                f"p95 {percentile(times, 95):.1f} ms over {args.requests} requests; "
+                f"{in_county} people in the county, {total} in all ({vendor})"
+            )
     return 0
 
 

@@ -126,12 +126,22 @@ def person_factory(staff):
 
     counter = {"n": 0}
 
-    def make(name, region_code="141021100200", birth=datetime.date(1985, 6, 1), *,
-             female=False, actor=None, **fields):
+    def make(
+        name,
+        region_code="141021100200",
+        birth=datetime.date(1985, 6, 1),
+        *,
+        female=False,
+        actor=None,
+        **fields,
+    ):
         counter["n"] += 1
         return actions.register_person(
-            actor=actor or staff["province_admin"], name=name,
+            actor=actor or staff["province_admin"],
+            name=name,
             id_number=valid_id(region_code[:6], birth, counter["n"], female=female),
-            region_code=region_code, **fields)
+            region_code=region_code,
+            **fields,
+        )
 
     return make

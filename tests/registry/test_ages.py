@@ -5,27 +5,30 @@ import pytest
 from jiuye.registry.ages import is_working_age, retirement_date, retirement_delay_months
 
 
-@pytest.mark.parametrize("birth, sex, original, delay", [
-    # Men: the published table — born 1964-12 retire at 60; 1965-01 → 60y1m; every 4 months
-    # one month more; born 1976-09 and later retire at 63.
-    (date(1964, 12, 15), "1", 60, 0),
-    (date(1965, 1, 15), "1", 60, 1),
-    (date(1965, 4, 15), "1", 60, 1),
-    (date(1965, 5, 15), "1", 60, 2),
-    (date(1976, 8, 15), "1", 60, 35),
-    (date(1976, 9, 15), "1", 60, 36),
-    (date(1990, 1, 1), "1", 60, 36),
-    # Women, original 55: 1970-01 → +1; 1981-09 and later → 58.
-    (date(1969, 12, 1), "2", 55, 0),
-    (date(1970, 1, 1), "2", 55, 1),
-    (date(1981, 9, 1), "2", 55, 36),
-    # Women, original 50: one month per two months; 1975-01 → +1, 1975-03 → +2; 55 at most.
-    (date(1974, 12, 1), "2", 50, 0),
-    (date(1975, 1, 1), "2", 50, 1),
-    (date(1975, 2, 1), "2", 50, 1),
-    (date(1975, 3, 1), "2", 50, 2),
-    (date(1984, 12, 1), "2", 50, 60),
-])
+@pytest.mark.parametrize(
+    "birth, sex, original, delay",
+    [
+        # Men: the published table — born 1964-12 retire at 60; 1965-01 → 60y1m; every 4 months
+        # one month more; born 1976-09 and later retire at 63.
+        (date(1964, 12, 15), "1", 60, 0),
+        (date(1965, 1, 15), "1", 60, 1),
+        (date(1965, 4, 15), "1", 60, 1),
+        (date(1965, 5, 15), "1", 60, 2),
+        (date(1976, 8, 15), "1", 60, 35),
+        (date(1976, 9, 15), "1", 60, 36),
+        (date(1990, 1, 1), "1", 60, 36),
+        # Women, original 55: 1970-01 → +1; 1981-09 and later → 58.
+        (date(1969, 12, 1), "2", 55, 0),
+        (date(1970, 1, 1), "2", 55, 1),
+        (date(1981, 9, 1), "2", 55, 36),
+        # Women, original 50: one month per two months; 1975-01 → +1, 1975-03 → +2; 55 at most.
+        (date(1974, 12, 1), "2", 50, 0),
+        (date(1975, 1, 1), "2", 50, 1),
+        (date(1975, 2, 1), "2", 50, 1),
+        (date(1975, 3, 1), "2", 50, 2),
+        (date(1984, 12, 1), "2", 50, 60),
+    ],
+)
 def test_delay_months(birth, sex, original, delay):
     assert retirement_delay_months(birth, sex, original) == delay
 

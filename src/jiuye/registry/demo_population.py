@@ -2082,8 +2082,15 @@ def refresh_planner_statistics() -> None:
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return
     with connection.cursor() as cursor:
-        for model in (Person, Household, HouseholdMember, Employer, KeyGroupMembership,
-                      EmploymentEvent, InsuranceContribution):
+        for model in (
+            Person,
+            Household,
+            HouseholdMember,
+            Employer,
+            KeyGroupMembership,
+            EmploymentEvent,
+            InsuranceContribution,
+        ):
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 

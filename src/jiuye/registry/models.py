@@ -122,8 +122,11 @@ class Person(TimeStampedModel):
         indexes = [
             # Lists read live records of a region newest first: a partial index serves exactly
             # that, without a second index scan for "not merged".
-            models.Index(fields=["region_code", "id"], name="person_live_region_idx",
-                         condition=Q(merged_into__isnull=True)),
+            models.Index(
+                fields=["region_code", "id"],
+                name="person_live_region_idx",
+                condition=Q(merged_into__isnull=True),
+            ),
             models.Index(fields=["id_hash"], name="person_id_hash_idx"),
             models.Index(fields=["birth_date"], name="person_birth_idx"),
             models.Index(fields=["employment_status", "region_code"], name="person_status_idx"),
