@@ -383,3 +383,29 @@ def test_insurance(tmp_path, operator, people):
     assert result.updated == 1
     log = AuditLog.objects.get(action="registry.contribution.update")
     assert log.before == {"amount": "512.40"} and log.after == {"amount": "600.00"}
+
+
+def test_registrations_follow_the_same_sequence_rules_as_manual_entry(tmp_path, operator, people):
+    p = {k: v.id_number for k, v in people.items()}
+    empty = [None] * 8
+    rows = [
+        [p["钱七"], None, "终止就业", "2024-05-01", *empty],  # nothing to end
+        [p["周八"], None, "注销失业登记", "2024-05-01", *empty],  # not registered unemployed
+        [p["孙强"], None, "就业登记", "2024-02-01", None, None, "灵活就业", *[None] * 5],
+        [p["孙强"], None, "失业登记", "2024-03-01", *empty],  # still employed
+        [p["孙强"], None, "终止就业", "2024-06-01", *empty],  # fine: ends the job above
+        [p["孙强"], None, "失业登记", "2024-07-01", *empty],  # fine after the end
+    ]
+    path = write_xlsx(tmp_path / "seq.xlsx", REG_HEADER, rows)
+    result = run_import("registrations", path, path.name, actor=operator)
+    errors = errors_by_row(result)
+    assert sorted(errors) == [2, 3, 5]
+    assert all(column == "登记类型" for row in errors.values() for column, _ in row)
+    assert "没有未终止的就业登记" in errors[2][0][1]
+    assert "请先办理终止就业" in errors[5][0][1]
+    assert result.created == 3
+    people["孙强"].refresh_from_db()
+    assert (people["孙强"].employment_status, people["孙强"].status_since) == (
+        "unemployed",
+        D(2024, 7, 1),
+    )

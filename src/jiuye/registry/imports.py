@@ -61,6 +61,7 @@ from jiuye.registry.models import (
     Employer,
     EmploymentEvent,
     EmploymentForm,
+    EmploymentStatus,
     EventKind,
     Household,
     HouseholdMember,
@@ -1920,6 +1921,49 @@ class RegistrationHandler(Handler):
                     changes["employer_name"] = v["registry_employer_name"]
                 r.changes = changes
                 r.action = "update" if changes else "unchanged"
+        self.check_sequences([r for r in ok if r.ok and r.action == "create"])
+
+    def check_sequences(self, rows: list[Row]) -> None:
+        """New events must follow the same rules as a registration made by hand
+        (``actions._check_sequence``): replay each person's recorded events with the file's new
+        ones in date order and refuse an end with nothing open, or an unemployment
+        registration while employed."""
+        from jiuye.registry.status import CLOSES, OPENS, facts_by_person
+
+        by_person: dict[int, list[Row]] = defaultdict(list)
+        for r in rows:
+            by_person[r.values["person_id"]].append(r)
+        facts = facts_by_person(by_person)
+        for person_id, new_rows in by_person.items():
+            recorded = facts.get(person_id, [])
+            corrected = {f.supersedes_id for f in recorded if f.supersedes_id}
+            timeline = [
+                (f.occurred_on, 0, f.id, f.kind, None) for f in recorded if f.id not in corrected
+            ]
+            timeline += [
+                (r.values["occurred_on"], 1, r.number, r.values["kind"], r) for r in new_rows
+            ]
+            status = EmploymentStatus.UNKNOWN
+            for _day, _order, _n, kind, row in sorted(timeline, key=lambda t: t[:3]):
+                if row is not None:
+                    reason = None
+                    if kind in CLOSES and status != CLOSES[kind]:
+                        reason = (
+                            _("The person has no open employment registration.")
+                            if kind == EventKind.EMPLOYMENT_END
+                            else _("The person is not registered unemployed.")
+                        )
+                    elif kind == EventKind.UNEMPLOYMENT and status == EmploymentStatus.EMPLOYED:
+                        reason = _(
+                            "The person is registered as employed: end that employment first."
+                        )
+                    if reason:
+                        row.fail("登记类型", str(EventKind(kind).label), reason)
+                        continue
+                if kind in OPENS:
+                    status = OPENS[kind]
+                elif kind in CLOSES and status == CLOSES[kind]:
+                    status = EmploymentStatus.UNKNOWN
 
     def save(self, rows: list[Row]) -> tuple[int, int]:
         actor = self.ctx.actor
