@@ -210,40 +210,44 @@ def end_membership(*, actor, membership: KeyGroupMembership, valid_to: datetime.
     )
 
 
-@transaction.atomic
-def add_certificate(*, actor, person: Person, **fields) -> Certificate:
+def _add_person_detail(actor, person: Person, model, action: str, fields: dict, audited: list[str]):
+    """A certificate, an intention…: a row that belongs to a person, validated and audited."""
     _require(actor, Perm.EDIT, person.region_code)
-    cert = Certificate(person=person, **fields)
-    cert.full_clean()
-    cert.save()
+    row = model(person=person, **fields)
+    row.full_clean()
+    row.save()
     audit.record(
         actor=actor,
-        action="registry.certificate.create",
-        obj=cert,
+        action=action,
+        obj=row,
         region_code=person.region_code,
-        after=audit.snapshot(
-            cert, ["name", "occupation_code", "level", "number", "issued_on", "issuer"]
-        ),
+        after=audit.snapshot(row, audited),
     )
-    return cert
+    return row
+
+
+@transaction.atomic
+def add_certificate(*, actor, person: Person, **fields) -> Certificate:
+    return _add_person_detail(
+        actor,
+        person,
+        Certificate,
+        "registry.certificate.create",
+        fields,
+        ["name", "occupation_code", "level", "number", "issued_on", "issuer"],
+    )
 
 
 @transaction.atomic
 def add_intention(*, actor, person: Person, **fields) -> JobIntention:
-    _require(actor, Perm.EDIT, person.region_code)
-    intention = JobIntention(person=person, **fields)
-    intention.full_clean()
-    intention.save()
-    audit.record(
-        actor=actor,
-        action="registry.intention.create",
-        obj=intention,
-        region_code=person.region_code,
-        after=audit.snapshot(
-            intention, ["occupation_code", "region_code", "expected_wage", "work_type"]
-        ),
+    return _add_person_detail(
+        actor,
+        person,
+        JobIntention,
+        "registry.intention.create",
+        fields,
+        ["occupation_code", "region_code", "expected_wage", "work_type"],
     )
-    return intention
 
 
 # ---- registrations (append-only) ----------------------------------------------------------

@@ -25,6 +25,7 @@ same file therefore changes nothing.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import datetime
 import gc
@@ -1242,8 +1243,8 @@ def _diff(obj: Model, values: dict[str, Any], fields: Iterable[str]) -> dict[str
     return changes
 
 
-class Handler:
-    """Kind-specific checks and writes; one instance per import."""
+class Handler(abc.ABC):
+    """Kind-specific checks and writes; one instance per import. Each kind writes its own rows."""
 
     key_column = ""  # the label of the column a duplicate is reported on
 
@@ -1253,15 +1254,15 @@ class Handler:
         self.seen: dict[Any, int] = {}
         self.extra: dict[str, int] = {}
 
-    def check_row(self, row: Row) -> None:
+    def check_row(self, row: Row) -> None:  # noqa: B027 (an optional hook: no check by default)
         """Cross-column checks and duplicates inside the file, as each row is read."""
 
-    def resolve(self, rows: list[Row]) -> None:
+    def resolve(self, rows: list[Row]) -> None:  # noqa: B027 (an optional hook)
         """Compare the valid rows with the registry: decide create, update or unchanged."""
 
+    @abc.abstractmethod
     def save(self, rows: list[Row]) -> tuple[int, int]:
         """Write the good rows; returns (created, updated)."""
-        raise NotImplementedError
 
     def duplicate(self, row: Row, key, column: str, value) -> bool:
         first = self.seen.get(key)
