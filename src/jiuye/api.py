@@ -97,5 +97,11 @@ def _register_routers():
 
     api.add_router("/registry", registry_router)
 
+    from jiuye.jobs.api import router as jobs_router
+    from jiuye.matching.api import router as matching_router
+
+    api.add_router("/jobs", jobs_router)
+    api.add_router("/matching", matching_router)
+
 
 _register_routers()

@@ -8,6 +8,8 @@ urlpatterns = [
     path("accounts/", include("jiuye.accounts.urls")),
     path("regions/", include("jiuye.regions.urls")),
     path("registry/", include("jiuye.registry.urls")),
+    path("jobs/", include("jiuye.jobs.urls")),
+    path("matching/", include("jiuye.matching.urls")),
     path("audit/", include("jiuye.core.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),

@@ -170,6 +170,14 @@ class JobIntention(TimeStampedModel):
     work_type = models.CharField(
         _("work type"), max_length=10, choices=WorkType.choices, default=WorkType.FULL_TIME
     )
+    # The wanted job in the seeker's own words (e.g. "电焊工（持证）"); coded into
+    # ``occupation_code`` by the occupation coder when no code was given.
+    title = models.CharField(_("wanted job"), max_length=100, blank=True)
+    occupation_coded_by = models.CharField(_("occupation coded by"), max_length=10, blank=True)
+    # A seeker is "valid" (有效求职) from ``created_at`` until ``ended_on``; ``active`` is False
+    # once the person found work or withdrew.
+    active = models.BooleanField(_("active"), default=True)
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("job intention")

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "jiuye.regions",
     "jiuye.accounts",
     "jiuye.registry",
+    "jiuye.jobs",
+    "jiuye.matching",
     "jiuye.web",
 ]
 
