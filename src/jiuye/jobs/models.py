@@ -171,7 +171,10 @@ class Application(TimeStampedModel):
         default=ApplicationStatus.APPLIED,
     )
     source = models.CharField(
-        _("source"), max_length=16, choices=ApplicationSource.choices, default=ApplicationSource.STAFF
+        _("source"),
+        max_length=16,
+        choices=ApplicationSource.choices,
+        default=ApplicationSource.STAFF,
     )
     # Why it was withdrawn or rejected; kept with the record.
     reason = models.CharField(_("reason"), max_length=200, blank=True)
@@ -321,6 +324,9 @@ class FairEmployer(models.Model):
             models.UniqueConstraint(fields=["fair", "employer"], name="fair_employer_unique"),
         ]
 
+    def __str__(self):
+        return f"{self.fair_id} {self.employer_id}"
+
 
 class FairAttendee(models.Model):
     fair = models.ForeignKey(
@@ -338,6 +344,9 @@ class FairAttendee(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["fair", "person"], name="fair_attendee_unique"),
         ]
+
+    def __str__(self):
+        return f"{self.fair_id} {self.person_id}"
 
 
 class IntentionOutcome(models.TextChoices):
