@@ -20,3 +20,10 @@ def masked_id(value):
 @register.filter
 def masked_phone(value):
     return mask_phone(value)
+
+
+@register.inclusion_tag("web/_panels.html", takes_context=True)
+def detail_panels(context, page, obj):
+    from jiuye.web.panels import panels_for
+
+    return {"panels": panels_for(page, obj, context["request"].user)}
