@@ -76,6 +76,28 @@ def test_size_summary_and_residence(population):
 
 
 @pytest.mark.django_db
+def test_job_seekers_have_intentions(population):
+    from jiuye.registry.codes import occupation
+    from jiuye.registry.models import EmploymentStatus, JobIntention
+
+    report, _ = population
+    intentions = list(JobIntention.objects.select_related("person"))
+    assert report.intentions == len(intentions) > 0
+    unemployed = Person.objects.filter(employment_status=EmploymentStatus.UNEMPLOYED)
+    seeking = {i.person_id for i in intentions}
+    # Most registered unemployed people of working age registered what job they want.
+    assert sum(p.pk in seeking for p in unemployed) > 0.6 * unemployed.count()
+    for i in intentions:
+        assert i.title and 2000 <= i.expected_wage <= 30000
+        assert not i.occupation_code or occupation(i.occupation_code).level == 4
+        assert i.region_code == "" or i.person.region_code.startswith(i.region_code[:4])
+        assert i.active == (i.ended_on is None)
+        assert i.created_at.date() <= AS_OF
+    coded = sum(1 for i in intentions if i.occupation_code)
+    assert 0.6 < coded / len(intentions) < 0.9  # a quarter left for the occupation coder
+
+
+@pytest.mark.django_db
 def test_id_numbers_valid_unique_and_consistent(population):
     people = list(Person.objects.all())
     numbers = [p.id_number for p in people]

@@ -35,7 +35,8 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from datetime import time as dtime
 from decimal import Decimal
 from typing import TextIO
 
@@ -51,6 +52,7 @@ from jiuye.core.uscc import CHARSET, organization_code_check_character, uscc_che
 from jiuye.regions.codes import prefix_of
 from jiuye.regions.models import Region
 from jiuye.registry.ages import retirement_date
+from jiuye.registry.codes import occupation as occupation_entry
 from jiuye.registry.models import (
     ContractType,
     Employer,
@@ -64,6 +66,7 @@ from jiuye.registry.models import (
     InsuranceContribution,
     InsuranceType,
     InsuredHeadcount,
+    JobIntention,
     KeyGroup,
     KeyGroupMembership,
     LabourBrand,
@@ -546,6 +549,44 @@ BASE_FLOOR, BASE_CEILING = 4200, 21000
 CENT = Decimal("0.01")
 BASE_BY_EDUCATION = {"10": 8000, "20": 6500, "30": 5500, "40": 4800, "60": 4800}
 
+# Job seekers (求职登记): who registers a job intention, and how they name the job they want.
+# Seekers write titles in their own words; a quarter leave the occupation code blank (the
+# occupation coder fills it), the rest carry the code staff picked.
+SEEKING_SHARE = {"unemployed": 0.85, "employed": 0.03, "unknown": 0.04}
+INTENTION_UNCODED_SHARE = 0.25
+INTENTION_DAYS = 365  # intentions registered over the last year
+INTENTION_ENDED_SHARE = 0.12  # of those, ended already (found work or withdrew)
+COLLOQUIAL_TITLES = {
+    "6-18-02-04": ("电焊工", "焊工（持证）", "电焊", "氩弧焊工"),
+    "6-29-01-01": ("瓦工", "砌筑工", "泥瓦匠"),
+    "6-29-01-03": ("混凝土工", "打灰工"),
+    "6-29-01-04": ("钢筋工", "绑钢筋"),
+    "6-29-04-01": ("装修工", "室内装修"),
+    "4-02-02-02": ("货车司机", "大车司机", "司机（A2）"),
+    "4-02-02-01": ("出租车司机", "网约车司机"),
+    "4-02-05-01": ("装卸工", "搬运工"),
+    "4-02-06-01": ("仓管", "仓库保管员"),
+    "4-02-07-08": ("快递员", "快递小哥"),
+    "4-03-02-01": ("厨师", "炒锅", "中餐厨师"),
+    "4-03-02-02": ("面点师", "面点"),
+    "4-03-02-05": ("服务员", "餐厅服务员"),
+    "4-01-02-01": ("销售", "业务员", "营销"),
+    "4-01-02-03": ("营业员", "导购", "售货员"),
+    "4-10-01-06": ("家政", "家政阿姨", "钟点工"),
+    "4-10-01-05": ("护工", "养老护理"),
+    "4-10-01-03": ("保育员", "幼儿园保育"),
+    "4-10-03-02": ("美发师", "理发"),
+    "4-07-05-01": ("保安", "保安员"),
+    "4-09-08-01": ("保洁", "保洁员", "保洁阿姨"),
+    "4-04-05-01": ("程序员", "软件开发"),
+    "3-01-01-01": ("文员", "办公室文员"),
+    "2-06-03-00": ("会计", "出纳会计"),
+    "5-01-02-01": ("农业工人", "种植"),
+    "5-03-02-01": ("养殖工", "饲养员"),
+    "6-31-01-03": ("电工", "维修电工（持证）"),
+}
+TITLE_NOISE = ("", "", "", "（有经验）", " 附近", "，长期", "（持证）", " 求职", "、能吃苦")
+
 DISABILITY_TYPES = _Weighted([(1, 15), (2, 15), (3, 2), (4, 45), (5, 8), (6, 10), (7, 5)])
 DISABILITY_LEVELS = _Weighted([(1, 10), (2, 20), (3, 30), (4, 40)])
 
@@ -573,6 +614,7 @@ class PopulationReport:
     events: int = 0
     contributions: int = 0
     headcounts: int = 0
+    intentions: int = 0
     labour_brand_members: int = 0
     memberships: Counter = field(default_factory=Counter)
     statuses: Counter = field(default_factory=Counter)
@@ -609,7 +651,8 @@ class PopulationReport:
             f"演示人口 / demo population {self.region_prefix} (seed {self.seed}, as of "
             f"{self.as_of}): {self.people} people, {self.households} households, "
             f"{self.employers} employers, {self.events} events, {self.contributions} "
-            f"contributions, {self.headcounts} headcount rows in {self.seconds:.1f} s "
+            f"contributions, {self.headcounts} headcount rows, {self.intentions} job "
+            f"intentions in {self.seconds:.1f} s "
             f"({self.vendor}, {self.method})",
             f"  status: {statuses}",
             f"  key groups: {groups}",
@@ -805,7 +848,7 @@ class _Ids:
     """The next primary key of each table, read once and advanced in memory."""
 
     MODELS = (Household, Person, HouseholdMember, Employer, InsuredHeadcount,
-              KeyGroupMembership, EmploymentEvent, InsuranceContribution)  # fmt: skip
+              KeyGroupMembership, EmploymentEvent, InsuranceContribution, JobIntention)  # fmt: skip
 
     def __init__(self):
         self.next = {m: (m.objects.aggregate(n=Max("id"))["n"] or 0) + 1 for m in self.MODELS}
@@ -1778,6 +1821,9 @@ class _Generator:
                          day(valid_from), day(valid_to) if valid_to is not None else None,
                          SOURCE, details)
                     )  # fmt: skip
+                intention = self.intention(rng, unit, p, ids)
+                if intention is not None:
+                    out["intention"].append(intention)
                 if not p.events:
                     continue
                 region = p.region
@@ -1839,6 +1885,47 @@ class _Generator:
                 )
         return out
 
+    def intention(self, rng, unit: _Unit, p: _P, ids: _Ids) -> tuple | None:
+        """A job intention (求职意向) for some people of working age, else None."""
+        if p.student or not 16 <= p.age < 60:
+            return None
+        if rng.random() >= SEEKING_SHARE.get(p.status, 0.0):
+            return None
+        code = ""
+        for event in reversed(p.events):
+            if event[0] == "E" and event[2]["occupation"]:
+                code = event[2]["occupation"]
+                break
+        if not code or rng.random() < 0.2:
+            code = rng.choice(OCC_FLEXIBLE + OCC_MANUF + OCC_SERVICE + OCC_CATERING)
+        titles = COLLOQUIAL_TITLES.get(code)
+        if titles is None:
+            try:
+                titles = (occupation_entry(code).name,)
+            except (ValueError, KeyError):
+                titles = ("不限",)
+        title = rng.choice(titles) + rng.choice(TITLE_NOISE)
+        wage = BASE_BY_EDUCATION.get(p.education, 4300) * rng.lognormvariate(0, 0.2)
+        wage = max(2000, round(wage / 500.0) * 500)
+        r = rng.random()
+        region = (
+            unit.county + "000000" if r < 0.7 else (unit.county[:4] + "00000000" if r < 0.9 else "")
+        )
+        registered = self.as_of.toordinal() - rng.randrange(INTENTION_DAYS)
+        created = timezone.make_aware(
+            datetime.combine(date.fromordinal(registered), dtime(9, rng.randrange(60)))
+        )
+        active, ended = True, None
+        if p.status != "employed" and rng.random() < INTENTION_ENDED_SHARE:
+            active = False
+            ended = date.fromordinal(min(self.as_of.toordinal(), registered + rng.randint(7, 120)))
+        work_type = (
+            "part_time" if rng.random() < 0.08 else ("gig" if rng.random() < 0.08 else "full_time")
+        )
+        coded = rng.random() >= INTENTION_UNCODED_SHARE
+        return (ids.take(JobIntention), created, created, p.id, code if coded else "", region,
+                wage, work_type, title, "", active, ended)  # fmt: skip
+
     def base(self, rng, p: _P) -> list[tuple[str, Decimal]]:
         base = BASE_BY_EDUCATION.get(p.education, 4300) * rng.lognormvariate(0, 0.25)
         base = round(min(BASE_CEILING, max(BASE_FLOOR, base)))
@@ -1876,6 +1963,7 @@ _TABLES = (
     ("event", EmploymentEvent),
     ("contribution", InsuranceContribution),
     ("headcount", InsuredHeadcount),
+    ("intention", JobIntention),
 )
 _COLUMNS = {
     "employer": ("id", "created_at", "updated_at", "uscc", "name", "industry_code", "ownership",
@@ -1898,6 +1986,9 @@ _COLUMNS = {
     "contribution": ("id", "person_id", "employer_id", "insurance_type", "month", "amount",
                      "is_back_payment"),
     "headcount": ("id", "employer_id", "month", "insured"),
+    "intention": ("id", "created_at", "updated_at", "person_id", "occupation_code",
+                  "region_code", "expected_wage", "work_type", "title", "occupation_coded_by",
+                  "active", "ended_on"),
 }  # fmt: skip
 
 
@@ -1961,10 +2052,24 @@ def _write_orm(rows: dict[str, list]) -> None:
         if not data:
             continue
         columns = _COLUMNS[key]
-        for start in range(0, len(data), BATCH_SIZE):
-            objects = [model(**dict(zip(columns, row, strict=True)))
-                       for row in data[start : start + BATCH_SIZE]]  # fmt: skip
-            model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
+        # The generated rows carry their own timestamps (job intentions are registered over
+        # the past year); auto_now(_add) would overwrite them in bulk_create.
+        stamped = [
+            f
+            for f in model._meta.concrete_fields
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        ]
+        saved = [(f, f.auto_now, f.auto_now_add) for f in stamped]
+        for f in stamped:
+            f.auto_now = f.auto_now_add = False
+        try:
+            for start in range(0, len(data), BATCH_SIZE):
+                objects = [model(**dict(zip(columns, row, strict=True)))
+                           for row in data[start : start + BATCH_SIZE]]  # fmt: skip
+                model.objects.bulk_create(objects, batch_size=BATCH_SIZE)
+        finally:
+            for f, auto_now, auto_now_add in saved:
+                f.auto_now, f.auto_now_add = auto_now, auto_now_add
 
 
 def _reset_sequences() -> None:
@@ -2043,6 +2148,7 @@ def _tally(report: PopulationReport, rows: dict[str, list]) -> None:
     report.events += len(rows["event"])
     report.contributions += len(rows["contribution"])
     report.headcounts += len(rows["headcount"])
+    report.intentions += len(rows["intention"])
     report.memberships.update(row[4] for row in rows["membership"])
     report.statuses.update(row[17] for row in rows["person"])
     report.labour_brand_members += sum(1 for row in rows["person"] if row[16] is not None)
