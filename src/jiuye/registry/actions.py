@@ -246,7 +246,7 @@ def add_intention(*, actor, person: Person, **fields) -> JobIntention:
         JobIntention,
         "registry.intention.create",
         fields,
-        ["occupation_code", "region_code", "expected_wage", "work_type"],
+        ["title", "occupation_code", "region_code", "expected_wage", "work_type"],
     )
 
 

@@ -147,6 +147,7 @@ class CertificateForm(forms.Form):
 
 
 class IntentionForm(forms.Form):
+    title = forms.CharField(label=_("Wanted job"), max_length=100, required=False)
     occupation_code = forms.CharField(label=_("Occupation code"), max_length=12, required=False)
     region_code = RegionCodeField(label=_("Desired region"), required=False)
     expected_wage = forms.IntegerField(

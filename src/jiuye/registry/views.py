@@ -159,11 +159,24 @@ def _covers(user, permission: str, over: str) -> bool:
     return wide.everything or all(wide.contains(code) for code in narrow.top_codes)
 
 
+def _occupation_names(codes) -> dict[str, str]:
+    from jiuye.registry.codes import occupation
+
+    names = {}
+    for code in codes:
+        try:
+            names[code] = occupation(code).name
+        except (ValueError, KeyError):
+            continue
+    return names
+
+
 @login_required
 def person_detail(request, pk):
     person = selectors.get_person_for(request.user, pk)
     household = getattr(person, "household_membership", None)
     codes = [person.region_code, person.hukou_region_code, person.native_region_code]
+    intentions = list(person.intentions.order_by("-active", "-created_at"))
     return render(
         request,
         "registry/person_detail.html",
@@ -177,7 +190,8 @@ def person_detail(request, pk):
                 selectors.active_memberships(person).values_list("group", flat=True)
             ),
             "certificates": person.certificates.all(),
-            "intentions": person.intentions.all(),
+            "intentions": intentions,
+            "occupation_names": _occupation_names(i.occupation_code for i in intentions),
             "household": household.household if household else None,
             "timeline": selectors.person_timeline(person),
             "can_edit": has_perm(request.user, Perm.EDIT, person.region_code),
