@@ -85,6 +85,23 @@ COVERED = {
     "api:list_employers",
     "api:get_employer",
     "api:create_employer",
+    # Internship allocation: tests/matching/test_allocation_views.py.
+    "matching:allocation_rounds",
+    "matching:allocation_round_create",
+    "matching:allocation_round_detail",
+    "matching:allocation_post_add",
+    "matching:allocation_post_edit",
+    "matching:allocation_applicant_add",
+    "matching:allocation_import",
+    "matching:allocation_run",
+    "matching:allocation_publish",
+    "matching:allocation_export",
+    "matching:allocation_person_panel",
+    "api:allocation_list_rounds",
+    "api:allocation_get_round",
+    "api:allocation_run_round",
+    "api:allocation_results",
+    "api:allocation_publish_round",
 }
 EXEMPT = {
     "accounts:login",

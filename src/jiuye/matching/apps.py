@@ -6,3 +6,42 @@ class MatchingConfig(AppConfig):
     name = "jiuye.matching"
     label = "matching"
     verbose_name = _("Matching")
+
+    def ready(self):
+        from jiuye.accounts.permissions import Perm
+        from jiuye.core.audit import register_labels
+        from jiuye.web import panels
+        from jiuye.web.navigation import NavItem, register
+
+        register(
+            NavItem(
+                "internships",
+                _("Internship allocation"),
+                "matching:allocation_rounds",
+                Perm.VIEW,
+                order=60,
+            )
+        )
+        panels.register(
+            panels.Panel(
+                "internships",
+                "person",
+                _("Internship allocation"),
+                "matching:allocation_person_panel",
+                Perm.VIEW,
+                order=60,
+            )
+        )
+        register_labels(
+            {
+                "matching.round.create": _("Allocation round created"),
+                "matching.round.post_add": _("Internship post added"),
+                "matching.round.post_update": _("Internship post changed"),
+                "matching.round.applicant_add": _("Applicant added"),
+                "matching.round.applicant_update": _("Applicant's choices changed"),
+                "matching.round.import": _("Choices imported"),
+                "matching.round.run": _("Allocation run"),
+                "matching.round.publish": _("Allocation published"),
+                "matching.round.export": _("Allocation exported"),
+            }
+        )
