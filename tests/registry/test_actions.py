@@ -225,3 +225,20 @@ def test_reveal_needs_the_permission_and_is_audited(staff, person_factory):
     )
     with pytest.raises(JiuyeError):
         actions.reveal_id_number(actor=staff["province_leader"], person=p)
+
+
+@pytest.mark.django_db
+def test_intention_title_without_code_is_coded_when_confident(staff, person_factory):
+    from jiuye.registry.models import JobIntention
+
+    person = person_factory("赵焊工")
+    actor = staff["county_operator"]
+    coded = actions.add_intention(actor=actor, person=person, title="电焊工（持证）")
+    assert (coded.occupation_code, coded.occupation_coded_by) == ("6-18-02-04", "auto")
+    # A code given by staff is kept as it is; nonsense stays uncoded for staff to choose.
+    given = actions.add_intention(
+        actor=actor, person=person, title="电焊工", occupation_code="6-29-01-01"
+    )
+    assert (given.occupation_code, given.occupation_coded_by) == ("6-29-01-01", "")
+    vague = actions.add_intention(actor=actor, person=person, title="啥都行")
+    assert vague.occupation_code == "" and JobIntention.objects.filter(person=person).count() == 3

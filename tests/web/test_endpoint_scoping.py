@@ -104,6 +104,9 @@ COVERED = {
     "api:allocation_publish_round",
 }
 EXEMPT = {
+    # Occupation coding returns no regional data (tests/matching/test_occupation_api.py).
+    "matching:occupations",
+    "api:occupations_code",
     "accounts:login",
     "accounts:logout",
     "set_language",

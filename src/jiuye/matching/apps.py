@@ -10,6 +10,7 @@ class MatchingConfig(AppConfig):
     def ready(self):
         from jiuye.accounts.permissions import Perm
         from jiuye.core.audit import register_labels
+        from jiuye.matching.occupation_fill import AUDIT_LABELS as OCCUPATION_LABELS
         from jiuye.web import panels
         from jiuye.web.navigation import NavItem, register
 
@@ -22,6 +23,16 @@ class MatchingConfig(AppConfig):
                 order=60,
             )
         )
+        register(
+            NavItem(
+                "occupations",
+                _("Occupation coding"),
+                "matching:occupations",
+                Perm.VIEW,
+                order=70,
+            )
+        )
+        register_labels(OCCUPATION_LABELS)
         panels.register(
             panels.Panel(
                 "internships",

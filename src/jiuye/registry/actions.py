@@ -240,13 +240,30 @@ def add_certificate(*, actor, person: Person, **fields) -> Certificate:
 
 @transaction.atomic
 def add_intention(*, actor, person: Person, **fields) -> JobIntention:
+    """Register a job intention. A title without a code is coded by the occupation coder when
+    its best match is confident enough (``AUTO_CODE_THRESHOLD``); otherwise the code stays blank
+    for staff to choose."""
+    if fields.get("title") and not fields.get("occupation_code"):
+        from jiuye.registry.occupation_coder import AUTO_CODE_THRESHOLD, code_title
+
+        best = code_title(fields["title"], k=1)
+        if best and best[0].score >= AUTO_CODE_THRESHOLD:
+            fields["occupation_code"] = best[0].code
+            fields["occupation_coded_by"] = "auto"
     return _add_person_detail(
         actor,
         person,
         JobIntention,
         "registry.intention.create",
         fields,
-        ["title", "occupation_code", "region_code", "expected_wage", "work_type"],
+        [
+            "title",
+            "occupation_code",
+            "occupation_coded_by",
+            "region_code",
+            "expected_wage",
+            "work_type",
+        ],
     )
 
 
