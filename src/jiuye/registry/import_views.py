@@ -27,6 +27,7 @@ from jiuye.accounts.permissions import Perm
 from jiuye.accounts.scoping import has_perm
 from jiuye.core.excel import XLSX_CONTENT_TYPE
 from jiuye.core.tabular import SUFFIXES, TableError
+from jiuye.registry import imports as registry_imports
 from jiuye.registry.imports import KINDS, SPECS, error_report_xlsx, preview_import, run_import
 
 SESSION_KEY = "registry_imports"
@@ -44,10 +45,18 @@ KIND_LABELS = {
 }
 
 
+def kind_label(kind: str):
+    """The label of a kind, the registry's own or one another app registered."""
+    return KIND_LABELS.get(kind) or registry_imports.KIND_LABELS.get(kind, kind)
+
+
+def _kind_choices():
+    # Evaluated when the form is built, so kinds registered at app-ready time are offered.
+    return [(k, kind_label(k)) for k in KINDS]
+
+
 class ImportForm(forms.Form):
-    kind = forms.ChoiceField(
-        label=gettext_lazy("What the file holds"), choices=[(k, KIND_LABELS[k]) for k in KINDS]
-    )
+    kind = forms.ChoiceField(label=gettext_lazy("What the file holds"), choices=_kind_choices)
     file = forms.FileField(
         label=gettext_lazy("File"),
         help_text=gettext_lazy("Excel (.xlsx, .xls), OpenDocument (.ods) or CSV (UTF-8 or GBK)."),
@@ -160,7 +169,7 @@ def import_upload(request):
         return redirect("registry:import_preview", token=token)
     specs = [
         {
-            "label": KIND_LABELS[kind],
+            "label": kind_label(kind),
             "columns": [
                 {"label": c.label, "required": c.required, "aliases": "、".join(c.aliases[1:])}
                 for c in SPECS[kind].columns
@@ -177,7 +186,7 @@ def import_preview(request, token):
     entry = _entry(request, token)
     if entry["done"]:
         return redirect("registry:import_run", token=token)
-    context = {"entry": entry, "token": token, "kind_label": KIND_LABELS[entry["kind"]]}
+    context = {"entry": entry, "token": token, "kind_label": kind_label(entry["kind"])}
     try:
         preview = preview_import(
             entry["kind"],
@@ -246,7 +255,7 @@ def import_run(request, token):
             "entry": entry,
             "token": token,
             "result": entry["result"],
-            "kind_label": KIND_LABELS[entry["kind"]],
+            "kind_label": kind_label(entry["kind"]),
         },
     )
 

@@ -103,10 +103,15 @@ __all__ = [
     "error_report_xlsx",
     "insert_records",
     "preview_import",
+    "register_kind",
     "run_import",
 ]
 
-KINDS = ("persons", "households", "employers", "registrations", "insurance")
+# The kinds the page and ``jiuye import`` offer. Other apps add theirs with ``register_kind``
+# (the list is extended in place, so every module that imported it sees them).
+KINDS: list[str] = ["persons", "households", "employers", "registrations", "insurance"]
+# Labels of the kinds other apps register (the registry's own are in ``import_views``).
+KIND_LABELS: dict[str, Any] = {}
 BATCH_SIZE = 2000
 LOOKUP_CHUNK = 10_000
 PROGRESS_EVERY = 5000
@@ -2111,6 +2116,16 @@ SPECS: dict[str, ImportSpec] = {
     "registrations": ImportSpec("registrations", REGISTRATION_COLUMNS, RegistrationHandler),
     "insurance": ImportSpec("insurance", INSURANCE_COLUMNS, InsuranceHandler),
 }
+
+
+def register_kind(spec: ImportSpec, label) -> None:
+    """Add an import kind from another app (e.g. job postings), so that the upload page and
+    ``jiuye import`` offer it with the same preview, error report and audit. Call it from the
+    app's ``AppConfig.ready``; registering a kind again replaces its spec and label."""
+    SPECS[spec.kind] = spec
+    if spec.kind not in KINDS:
+        KINDS.append(spec.kind)
+    KIND_LABELS[spec.kind] = label
 
 
 # --- the import itself -----------------------------------------------------------------------

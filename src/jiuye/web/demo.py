@@ -223,4 +223,8 @@ def build_demo(
             seed=SEED,
             stdout=stdout,
         )
+        from jiuye.jobs.demo import build as build_jobs
+
+        stdout.write("演示岗位 / demo jobs …")
+        build_jobs(region_prefix=prefix, stdout=stdout)
     return logins

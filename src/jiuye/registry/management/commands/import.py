@@ -1,7 +1,9 @@
 """``jiuye import persons|households|employers|registrations|insurance FILE --user USERNAME``.
 
 A thin wrapper around ``jiuye.registry.imports``, the function the upload page uses too: the
-acting account's EDIT scope limits what is imported, exactly as on the page.
+acting account's EDIT scope limits what is imported, exactly as on the page. Kinds other apps
+register at start-up (``register_kind``, e.g. ``postings``) are offered too: ``KINDS`` is read
+when the arguments are parsed, after every app is ready.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from jiuye.registry.imports import KINDS, error_report_xlsx, preview_import, run
 class Command(BaseCommand):
     help = (
         "导入实名制台账（.xlsx/.xls/.ods/.csv）/ Import a registry ledger: "
-        "persons, households, employers, registrations or insurance."
+        "persons, households, employers, registrations, insurance, or a kind another app "
+        "registers (e.g. postings)."
     )
 
     def add_arguments(self, parser):
