@@ -227,4 +227,13 @@ def build_demo(
 
         stdout.write("演示岗位 / demo jobs …")
         build_jobs(region_prefix=prefix, stdout=stdout)
+        from jiuye.accounts.scoping import Scope
+        from jiuye.matching.occupation_fill import fill_missing_codes
+
+        stdout.write("职业编码 / coding job titles without an occupation code …")
+        filled = fill_missing_codes(actor=None, scope=Scope(everything=True))
+        stdout.write(
+            f"  postings {filled.postings.coded}/{filled.postings.blank}, "
+            f"intentions {filled.intentions.coded}/{filled.intentions.blank} coded"
+        )
     return logins
