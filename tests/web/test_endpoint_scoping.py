@@ -129,6 +129,10 @@ COVERED = {
     "api:list_fairs",
     "api:get_fair",
     "api:get_fair_results",
+    # Supply and demand: tests/matching/test_supply_views.py, test_supply_demand.py.
+    "matching:supply_demand",
+    "matching:supply_demand_export",
+    "api:supply_demand",
     # Internship allocation: tests/matching/test_allocation_views.py.
     "matching:allocation_rounds",
     "matching:allocation_round_create",

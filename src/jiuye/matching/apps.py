@@ -33,6 +33,16 @@ class MatchingConfig(AppConfig):
             )
         )
         register_labels(OCCUPATION_LABELS)
+        register(
+            NavItem(
+                "supply_demand",
+                _("Supply and demand"),
+                "matching:supply_demand",
+                Perm.VIEW,
+                order=55,
+            )
+        )
+        register_labels({"matching.supply_demand.export": _("Supply and demand exported")})
         panels.register(
             panels.Panel(
                 "internships",

@@ -182,6 +182,7 @@ class JobIntention(TimeStampedModel):
     class Meta:
         verbose_name = _("job intention")
         verbose_name_plural = _("job intentions")
+        indexes = [models.Index(fields=["region_code"], name="intention_region_idx")]
 
     def __str__(self):
         return f"{self.person_id} {self.occupation_code}"
