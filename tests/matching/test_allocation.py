@@ -10,6 +10,7 @@ import itertools
 import numpy as np
 import openpyxl
 import pytest
+from django.utils import translation
 
 from jiuye.core.errors import JiuyeError, NotFoundError
 from jiuye.core.models import AuditLog
@@ -19,6 +20,15 @@ from jiuye.matching import actions
 from jiuye.matching import allocation as al
 from jiuye.matching.models import Assignment, RoundStatus
 from jiuye.registry.models import Employer
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Messages are matched in English (the msgids), whatever the catalogue translates."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
 
 # ---- algorithm helpers ------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import json
 import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from jiuye.core.models import AuditLog
 from jiuye.core.uscc import organization_code_check_character, uscc_check_character
@@ -17,6 +18,15 @@ from jiuye.jobs.models import Posting, PostingKind
 from jiuye.matching import actions
 from jiuye.matching.models import Assignment, InternshipRound, RoundStatus
 from jiuye.registry.models import Employer
+
+
+@pytest.fixture(autouse=True)
+def english(settings):
+    """Messages are matched in English (the msgids), whatever the catalogue translates."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
 
 QUWO = "141021000000"
 HOUMA = "141081000000"
