@@ -133,6 +133,11 @@ COVERED = {
     "matching:supply_demand",
     "matching:supply_demand_export",
     "api:supply_demand",
+    # Recommendations: tests/matching/test_recommend_views.py.
+    "matching:recommend_person",
+    "matching:recommend_posting",
+    "api:jobs_for_person",
+    "api:people_for_posting",
     # Internship allocation: tests/matching/test_allocation_views.py.
     "matching:allocation_rounds",
     "matching:allocation_round_create",

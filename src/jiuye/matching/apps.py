@@ -33,6 +33,9 @@ class MatchingConfig(AppConfig):
             )
         )
         register_labels(OCCUPATION_LABELS)
+        from jiuye.matching.views.recommend import register_panels
+
+        register_panels()
         register(
             NavItem(
                 "supply_demand",
