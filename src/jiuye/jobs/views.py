@@ -53,7 +53,7 @@ from jiuye.jobs.models import (
     PostingStatus,
 )
 from jiuye.jobs.review import CATEGORY_LAWS, SCANNED_FIELDS, category_label, highlight
-from jiuye.regions.selectors import region_names, region_path
+from jiuye.regions.selectors import drilldown, region_names, region_path
 from jiuye.registry import selectors as registry_selectors
 from jiuye.registry.models import Employer, Person
 from jiuye.web.paging import paginate
@@ -101,25 +101,6 @@ def _run(request, form, run, success: str) -> bool:
         return False
     messages.success(request, success)
     return True
-
-
-def _drilldown(user, region_code: str) -> dict:
-    """Where the list stands in the region tree, and the regions one level down."""
-    from jiuye.regions import selectors as region_selectors
-
-    try:
-        region = region_selectors.region_for(user, region_code) if region_code else None
-    except Http404:
-        region = None
-    if region is None:
-        tops = list(region_selectors.top_regions_for(user))
-        if len(tops) != 1:
-            return {"drill_crumbs": [], "drill_children": tops}
-        region = tops[0]
-    return {
-        "drill_crumbs": region_selectors.breadcrumbs_for(user, region),
-        "drill_children": list(region_selectors.children_of(region)),
-    }
 
 
 def _person_by_id_number(user, raw: str) -> Person:
@@ -182,7 +163,7 @@ def posting_list(request):
     form, filters = _posting_filters(request)
     page = paginate(request, selectors.posting_list(request.user, filters))
     context = {
-        **_drilldown(request.user, filters.region_code),
+        **drilldown(request.user, filters.region_code),
         "form": form,
         "page": page,
         "names": region_names(p.region_code for p in page),
@@ -693,7 +674,7 @@ def fair_list(request):
         request,
         template,
         {
-            **_drilldown(request.user, filters.region_code),
+            **drilldown(request.user, filters.region_code),
             "form": form,
             "page": page,
             "names": region_names(f.region_code for f in page),

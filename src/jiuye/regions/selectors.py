@@ -58,6 +58,24 @@ def breadcrumbs_for(user, region: Region) -> list[dict]:
     ]
 
 
+def drilldown(user, region_code: str) -> dict:
+    """Where a list filtered by region stands in the tree (``drill_crumbs``) and the regions
+    one level down to drill into (``drill_children``), for the list pages' region filter."""
+    try:
+        region = region_for(user, region_code) if region_code else None
+    except Http404:
+        region = None
+    if region is None:
+        tops = list(top_regions_for(user))
+        if len(tops) != 1:
+            return {"drill_crumbs": [], "drill_children": tops}
+        region = tops[0]
+    return {
+        "drill_crumbs": breadcrumbs_for(user, region),
+        "drill_children": list(children_of(region)),
+    }
+
+
 def descendant_counts(region: Region) -> dict[int, int]:
     """How many current regions of each level lie below ``region``."""
     rows = (

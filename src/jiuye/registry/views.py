@@ -18,7 +18,7 @@ from jiuye.core.errors import JiuyeError
 from jiuye.core.excel import xlsx_response
 from jiuye.core.idnumber import InvalidIdNumber, parse_id_number
 from jiuye.core.masking import mask_id_number, mask_phone
-from jiuye.regions.selectors import region_names, region_path
+from jiuye.regions.selectors import drilldown, region_names, region_path
 from jiuye.registry import actions, selectors
 from jiuye.registry.forms import (
     CertificateForm,
@@ -54,25 +54,6 @@ def _person_filters(request) -> tuple[PersonFilterForm, selectors.PersonFilters]
     return form, selectors.PersonFilters(**{k: v for k, v in data.items() if v not in (None, "")})
 
 
-def _drilldown(user, region_code: str) -> dict:
-    """Where the list stands in the region tree, and the regions one level down to drill into."""
-    from jiuye.regions import selectors as region_selectors
-
-    try:
-        region = region_selectors.region_for(user, region_code) if region_code else None
-    except Http404:
-        region = None
-    if region is None:
-        tops = list(region_selectors.top_regions_for(user))
-        if len(tops) != 1:
-            return {"drill_crumbs": [], "drill_children": tops}
-        region = tops[0]
-    return {
-        "drill_crumbs": region_selectors.breadcrumbs_for(user, region),
-        "drill_children": list(region_selectors.children_of(region)),
-    }
-
-
 def _education_names():
     from jiuye.registry.codes import EDUCATION
 
@@ -84,7 +65,7 @@ def person_list(request):
     form, filters = _person_filters(request)
     page = paginate(request, selectors.person_list(request.user, filters))
     context = {
-        **_drilldown(request.user, filters.region_code),
+        **drilldown(request.user, filters.region_code),
         "form": form,
         "page": page,
         "names": region_names(p.region_code for p in page),
