@@ -108,6 +108,22 @@ def has_perm(user, permission: str, region_code: str | None = None) -> bool:
     return scope.contains(region_code)
 
 
+def require(actor, permission: str, region_code: str, *, refuse_visible: bool = False) -> None:
+    """The write-side check of every action: ``actor`` holds ``permission`` at ``region_code``.
+
+    Otherwise the object does not exist for them (``NotFoundError``, 404). With
+    ``refuse_visible``, an actor who may *see* the object but lacks ``permission`` there is
+    refused instead (``PermissionDeniedError``, 403), e.g. an operator trying to approve.
+    """
+    from jiuye.core.errors import NotFoundError, PermissionDeniedError
+
+    if scope_for(actor, permission).contains(region_code):
+        return
+    if refuse_visible and scope_for(actor, Perm.VIEW).contains(region_code):
+        raise PermissionDeniedError()
+    raise NotFoundError()
+
+
 def scoped(qs: QuerySet, user, permission: str = Perm.VIEW, field: str = "region_code"):
     return scope_for(user, permission).filter(qs, field)
 
@@ -128,6 +144,7 @@ __all__ = [
     "get_scoped_or_404",
     "has_perm",
     "is_within",
+    "require",
     "scope_for",
     "scoped",
 ]

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiuye.accounts.permissions import Perm
-from jiuye.accounts.scoping import scope_for
+from jiuye.accounts.scoping import require, scope_for
 from jiuye.core import audit
 from jiuye.core.errors import ErrorCode, JiuyeError, NotFoundError, PermissionDeniedError
 from jiuye.core.middleware import current_client_ip
@@ -145,11 +145,7 @@ def _today() -> datetime.date:
 def _require(actor, permission: str, region_code: str) -> None:
     """Outside the actor's view the object does not exist for them (404); inside it, a role
     without ``permission`` there is refused (403)."""
-    if scope_for(actor, permission).contains(region_code):
-        return
-    if scope_for(actor, Perm.VIEW).contains(region_code):
-        raise PermissionDeniedError()
-    raise NotFoundError()
+    require(actor, permission, region_code, refuse_visible=True)
 
 
 def _invalid(message) -> JiuyeError:

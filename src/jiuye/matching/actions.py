@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from jiuye.accounts.permissions import Perm
-from jiuye.accounts.scoping import scope_for
+from jiuye.accounts.scoping import require, scope_for
 from jiuye.core import audit
 from jiuye.core.crypto import blind_index
 from jiuye.core.errors import ErrorCode, JiuyeError, NotFoundError
@@ -39,11 +39,6 @@ from jiuye.regions.selectors import require_region
 from jiuye.registry.models import Person
 
 MAX_CHOICES_LIMIT = 50
-
-
-def _require(actor, permission: str, region_code: str) -> None:
-    if not scope_for(actor, permission).contains(region_code):
-        raise NotFoundError()
 
 
 def _set_status(round: InternshipRound, status: str) -> None:
@@ -162,7 +157,7 @@ def add_post(
     host_scores=None,
 ) -> RoundPost:
     """Put an internship posting into the round with ``capacity`` seats."""
-    _require(actor, Perm.EDIT, round.region_code)
+    require(actor, Perm.EDIT, round.region_code)
     round = _editable(round)
     if not scope_for(actor, Perm.VIEW).contains(posting.region_code):
         raise NotFoundError()
@@ -199,7 +194,7 @@ def update_post(
 ) -> RoundPost:
     """Change a post's seats or its host's order (a ranking replaces scores and vice versa
     only when given)."""
-    _require(actor, Perm.EDIT, post.region_code)
+    require(actor, Perm.EDIT, post.region_code)
     round = _editable(post.round)
     fields = ["capacity", "host_ranking", "host_scores"]
     before = audit.snapshot(post, fields)
@@ -253,7 +248,7 @@ def add_applicant(
 ) -> RoundApplicant:
     """Enter a person with their ranked choices (RoundPost ids, most wanted first); a person
     already in the round gets their choices and score replaced."""
-    _require(actor, Perm.EDIT, round.region_code)
+    require(actor, Perm.EDIT, round.region_code)
     if person.merged_into_id or not scope_for(actor, Perm.VIEW).contains(person.region_code):
         raise NotFoundError()
     round = _editable(round)
@@ -320,7 +315,7 @@ def import_choices(round: InternshipRound, *, actor, source, filename: str = "")
     "choice 1", …) holding **posting numbers** (the job posting's id shown on the round page).
     Good rows are entered (or replace that person's choices); bad rows are reported and
     skipped."""
-    _require(actor, Perm.EDIT, round.region_code)
+    require(actor, Perm.EDIT, round.region_code)
     round = _editable(round)
     known = [*ID_HEADERS, *SCORE_HEADERS, *NAME_HEADERS]
     known += [f"志愿{i}" for i in range(1, round.max_choices + 1)]
@@ -473,7 +468,7 @@ def run_round(round: InternshipRound, *, actor, method: str = AllocationMethod.D
     """Allocate: replaces the previous (unpublished) result with a new one, one Assignment per
     applicant with its explanation. The figures of the other method on the same input are
     stored beside, so staff can compare total fit and stability."""
-    _require(actor, Perm.EDIT, round.region_code)
+    require(actor, Perm.EDIT, round.region_code)
     round = _lock(round)
     if method not in AllocationMethod.values:
         raise JiuyeError(ErrorCode.INVALID, _("Unknown allocation method."))
@@ -547,7 +542,7 @@ def publish_round(round: InternshipRound, *, actor) -> InternshipRound:
     statement, the round becomes final, and one audit row records the counts and a digest of
     the pairs. The assignment rows themselves are the per-person record (they cannot change
     after this), so they are not copied into the audit log one by one."""
-    _require(actor, Perm.REVIEW, round.region_code)
+    require(actor, Perm.REVIEW, round.region_code)
     round = _lock(round)
     if round.status == RoundStatus.PUBLISHED:
         raise JiuyeError(ErrorCode.CONFLICT, _("This round is already published."), status=409)

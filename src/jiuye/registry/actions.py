@@ -11,10 +11,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from jiuye.accounts.permissions import Perm
-from jiuye.accounts.scoping import scope_for
+from jiuye.accounts.scoping import require, scope_for
 from jiuye.core import audit
 from jiuye.core.crypto import blind_index
-from jiuye.core.errors import ErrorCode, JiuyeError, NotFoundError, PermissionDeniedError
+from jiuye.core.errors import ErrorCode, JiuyeError, PermissionDeniedError
 from jiuye.core.idnumber import InvalidIdNumber, parse_id_number
 from jiuye.core.masking import mask_id_number
 from jiuye.core.uscc import InvalidUSCC, validate_uscc
@@ -63,11 +63,6 @@ EMPLOYER_FIELDS = [
 
 def _region(actor, code: str, *, permission: str = Perm.EDIT, levels=None) -> str:
     return require_region(actor, code, permission, levels=levels)
-
-
-def _require(actor, permission: str, region_code: str) -> None:
-    if not scope_for(actor, permission).contains(region_code):
-        raise NotFoundError()
 
 
 def clean_name(name: str) -> str:
@@ -125,7 +120,7 @@ def register_person(*, actor, name: str, id_number: str, region_code: str, **fie
 
 @transaction.atomic
 def update_person(*, actor, person: Person, **changes) -> Person:
-    _require(actor, Perm.EDIT, person.region_code)
+    require(actor, Perm.EDIT, person.region_code)
     unknown = set(changes) - set(PERSON_FIELDS) - {"labour_brand"}
     if unknown:
         raise JiuyeError(ErrorCode.INVALID, f"unknown fields: {sorted(unknown)}")
@@ -165,7 +160,7 @@ def add_membership(
     source: str = "manual",
     details: dict | None = None,
 ) -> KeyGroupMembership:
-    _require(actor, Perm.EDIT, person.region_code)
+    require(actor, Perm.EDIT, person.region_code)
     if group not in KeyGroup.values:
         raise JiuyeError(ErrorCode.INVALID, _("Unknown key group."))
     if valid_to and valid_to < valid_from:
@@ -194,7 +189,7 @@ def add_membership(
 @transaction.atomic
 def end_membership(*, actor, membership: KeyGroupMembership, valid_to: datetime.date) -> None:
     person = membership.person
-    _require(actor, Perm.EDIT, person.region_code)
+    require(actor, Perm.EDIT, person.region_code)
     if valid_to < membership.valid_from:
         raise JiuyeError(ErrorCode.INVALID, _("The end date is before the start date."))
     before = {"valid_to": membership.valid_to}
@@ -212,7 +207,7 @@ def end_membership(*, actor, membership: KeyGroupMembership, valid_to: datetime.
 
 def _add_person_detail(actor, person: Person, model, action: str, fields: dict, audited: list[str]):
     """A certificate, an intention…: a row that belongs to a person, validated and audited."""
-    _require(actor, Perm.EDIT, person.region_code)
+    require(actor, Perm.EDIT, person.region_code)
     row = model(person=person, **fields)
     row.full_clean()
     row.save()
@@ -297,7 +292,7 @@ def record_event(
     supersedes: EmploymentEvent | None = None,
     **fields,
 ) -> EmploymentEvent:
-    _require(actor, Perm.EDIT, person.region_code)
+    require(actor, Perm.EDIT, person.region_code)
     if kind not in EventKind.values:
         raise JiuyeError(ErrorCode.INVALID, _("Unknown registration type."))
     if occurred_on > datetime.date.today():
@@ -358,7 +353,7 @@ def create_household(
     external_id: str = "",
 ) -> Household:
     region_code = _region(actor, region_code, levels={4, 5})
-    _require(actor, Perm.EDIT, head.region_code)
+    require(actor, Perm.EDIT, head.region_code)
     household = Household.objects.create(
         region_code=region_code, address=address, hukou_type=hukou_type, external_id=external_id
     )
@@ -376,8 +371,8 @@ def create_household(
 def add_household_member(
     *, actor, household: Household, person: Person, relation: str
 ) -> HouseholdMember:
-    _require(actor, Perm.EDIT, household.region_code)
-    _require(actor, Perm.EDIT, person.region_code)
+    require(actor, Perm.EDIT, household.region_code)
+    require(actor, Perm.EDIT, person.region_code)
     if relation not in Relation.values:
         raise JiuyeError(ErrorCode.INVALID, _("Unknown relation."))
     if HouseholdMember.objects.filter(person=person).exists():
@@ -397,7 +392,7 @@ def add_household_member(
 @transaction.atomic
 def remove_household_member(*, actor, member: HouseholdMember) -> None:
     household = member.household
-    _require(actor, Perm.EDIT, household.region_code)
+    require(actor, Perm.EDIT, household.region_code)
     audit.record(
         actor=actor,
         action="registry.household.remove_member",
@@ -433,7 +428,7 @@ def register_employer(*, actor, uscc: str, name: str, region_code: str, **fields
 
 @transaction.atomic
 def update_employer(*, actor, employer: Employer, **changes) -> Employer:
-    _require(actor, Perm.EDIT, employer.region_code)
+    require(actor, Perm.EDIT, employer.region_code)
     if "region_code" in changes:
         changes["region_code"] = _region(actor, changes["region_code"])
     before = audit.snapshot(employer, EMPLOYER_FIELDS)
@@ -462,7 +457,7 @@ def merge_persons(*, actor, keep: Person, duplicate: Person) -> Person:
     if keep.pk == duplicate.pk or keep.merged_into_id or duplicate.merged_into_id:
         raise JiuyeError(ErrorCode.INVALID, _("These records cannot be merged."))
     for p in (keep, duplicate):
-        _require(actor, Perm.EDIT, p.region_code)
+        require(actor, Perm.EDIT, p.region_code)
     moved = {
         "events": duplicate.events.update(person=keep),
         "memberships": duplicate.memberships.update(person=keep),
