@@ -110,6 +110,15 @@ def client_for(db):
     return make
 
 
+def valid_uscc(n: int, region6: str = "141021") -> str:
+    """A valid unified social credit code (GB 32100, embedded GB 11714 check) for a county."""
+    from jiuye.core.uscc import organization_code_check_character, uscc_check_character
+
+    org8 = f"{n:08d}"
+    first17 = "91" + region6 + org8 + organization_code_check_character(org8)
+    return first17 + uscc_check_character(first17)
+
+
 def valid_id(region6: str, birth: datetime.date, seq: int = 1, *, female: bool = False) -> str:
     """A valid 18-digit ID number (GB 11643) for a region, birth date and sex."""
     from jiuye.core.idnumber import check_character

@@ -8,9 +8,9 @@ import datetime
 import pytest
 from django.utils import timezone, translation
 from tests.conftest import make_user
+from tests.conftest import valid_uscc as make_uscc
 
 from jiuye.accounts.models import Role
-from jiuye.core.uscc import organization_code_check_character, uscc_check_character
 from jiuye.jobs import actions
 from jiuye.registry import actions as registry_actions
 
@@ -26,12 +26,6 @@ def english():
     """Messages are matched in English (the msgids), whatever the catalogue translates."""
     with translation.override("en"):
         yield
-
-
-def make_uscc(n: int, region6: str = "141021") -> str:
-    org8 = f"{n:08d}"
-    first17 = "91" + region6 + org8 + organization_code_check_character(org8)
-    return first17 + uscc_check_character(first17)
 
 
 def today() -> datetime.date:

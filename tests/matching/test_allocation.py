@@ -11,10 +11,10 @@ import numpy as np
 import openpyxl
 import pytest
 from django.utils import translation
+from tests.conftest import valid_uscc as make_uscc
 
 from jiuye.core.errors import JiuyeError, NotFoundError
 from jiuye.core.models import AuditLog
-from jiuye.core.uscc import organization_code_check_character, uscc_check_character
 from jiuye.jobs.models import Posting, PostingKind
 from jiuye.matching import actions
 from jiuye.matching import allocation as al
@@ -322,12 +322,6 @@ def test_fit_points_scale():
 
 QUWO = "141021000000"
 HOUMA = "141081000000"
-
-
-def make_uscc(n: int, region6: str = "141021") -> str:
-    org8 = f"{n:08d}"
-    first17 = "91" + region6 + org8 + organization_code_check_character(org8)
-    return first17 + uscc_check_character(first17)
 
 
 @pytest.fixture

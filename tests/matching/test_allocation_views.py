@@ -11,9 +11,9 @@ import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import translation
+from tests.conftest import valid_uscc as make_uscc
 
 from jiuye.core.models import AuditLog
-from jiuye.core.uscc import organization_code_check_character, uscc_check_character
 from jiuye.jobs.models import Posting, PostingKind
 from jiuye.matching import actions
 from jiuye.matching.models import Assignment, InternshipRound, RoundStatus
@@ -30,12 +30,6 @@ def english(settings):
 
 QUWO = "141021000000"
 HOUMA = "141081000000"
-
-
-def make_uscc(n: int, region6: str) -> str:
-    org8 = f"{n:08d}"
-    first17 = "91" + region6 + org8 + organization_code_check_character(org8)
-    return first17 + uscc_check_character(first17)
 
 
 def _posting(employer, title, region):

@@ -10,12 +10,12 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
+from tests.conftest import valid_uscc as make_uscc
 
 from jiuye.accounts.models import User
 from jiuye.accounts.permissions import Perm
 from jiuye.accounts.scoping import scope_for
 from jiuye.core.models import AuditLog
-from jiuye.core.uscc import organization_code_check_character, uscc_check_character
 from jiuye.jobs.models import Posting
 from jiuye.matching.occupation_fill import (
     ACTION_INTENTION,
@@ -30,12 +30,6 @@ URL = "/api/matching/occupations/code"
 PAGE = "/matching/occupations/"
 QUWO_TOWN = "141021100000"
 HOUMA_STREET = "141081001000"
-
-
-def make_uscc(n: int, region6: str) -> str:
-    org8 = f"{n:08d}"
-    first17 = "91" + region6 + org8 + organization_code_check_character(org8)
-    return first17 + uscc_check_character(first17)
 
 
 # --- API ---------------------------------------------------------------------------------------

@@ -8,9 +8,9 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone, translation
+from tests.conftest import valid_uscc as make_uscc
 
 from jiuye.core.models import AuditLog
-from jiuye.core.uscc import organization_code_check_character, uscc_check_character
 from jiuye.jobs.models import Posting, PostingStatus
 from jiuye.matching import recommend
 from jiuye.matching.recommend_index import pair_violations
@@ -29,12 +29,6 @@ def english():
     recommend.reset_indexes()
     with translation.override("en"):
         yield
-
-
-def make_uscc(n: int, region6: str) -> str:
-    org8 = f"{n:08d}"
-    first17 = "91" + region6 + org8 + organization_code_check_character(org8)
-    return first17 + uscc_check_character(first17)
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import random
 import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
+from tests.conftest import valid_uscc as make_uscc
 
-from jiuye.core.uscc import organization_code_check_character, uscc_check_character
 from jiuye.jobs.models import Posting, PostingStatus
 from jiuye.matching import recommend
 from jiuye.matching.recommend_index import pair_violations
@@ -44,12 +44,6 @@ def client_for(client_for):
         return client
 
     return make
-
-
-def make_uscc(n: int, region6: str) -> str:
-    org8 = f"{n:08d}"
-    first17 = "91" + region6 + org8 + organization_code_check_character(org8)
-    return first17 + uscc_check_character(first17)
 
 
 def today() -> datetime.date:

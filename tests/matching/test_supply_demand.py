@@ -64,8 +64,8 @@ from fractions import Fraction
 
 import pytest
 from django.utils import timezone
+from tests.conftest import valid_uscc
 
-from jiuye.core.uscc import organization_code_check_character, uscc_check_character
 from jiuye.jobs.models import Posting, PostingStatus
 from jiuye.matching import supply_demand as sd
 from jiuye.registry.models import Employer, JobIntention, Ownership
@@ -89,16 +89,9 @@ def at(day: datetime.date, hour: int = 9, minute: int = 0) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
 
 
-def make_uscc(region6: str, n: int) -> str:
-    org = f"{n:08d}"
-    org += organization_code_check_character(org)
-    first17 = f"91{region6}{org}"
-    return first17 + uscc_check_character(first17)
-
-
 def make_employer(n: int, region_code: str, **fields) -> Employer:
     return Employer.objects.create(
-        uscc=make_uscc(region_code[:6], n), name=f"单位{n}", region_code=region_code, **fields
+        uscc=valid_uscc(n, region_code[:6]), name=f"单位{n}", region_code=region_code, **fields
     )
 
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from django.utils import translation
+from tests.conftest import valid_uscc as make_uscc
 
 from jiuye.core.models import AuditLog
-from jiuye.core.uscc import organization_code_check_character, uscc_check_character
 from jiuye.registry.imports import preview_import, run_import
 from jiuye.registry.models import (
     Employer,
@@ -48,12 +48,6 @@ def write_xlsx(path, header, rows):
         ws.append(row)
     wb.save(path)
     return path
-
-
-def make_uscc(n: int, region6: str = "141021") -> str:
-    org8 = f"{n:08d}"
-    first17 = "91" + region6 + org8 + organization_code_check_character(org8)
-    return first17 + uscc_check_character(first17)
 
 
 def errors_by_row(outcome):
