@@ -38,6 +38,14 @@ class EmploymentStatus(models.TextChoices):
     UNKNOWN = "unknown", _("Not registered")
 
 
+class RetirementCategory(models.TextChoices):
+    # The statutory retirement age before the 2025 reform; the reform moves each by birth month
+    # (全国人大常委会关于实施渐进式延迟法定退休年龄的决定, policy brief §1).
+    MALE_60 = "m60", _("Men, originally 60")
+    FEMALE_55 = "f55", _("Women, originally 55 (cadres and similar posts)")
+    FEMALE_50 = "f50", _("Women, originally 50 (workers)")
+
+
 class CertificateLevel(models.IntegerChoices):
     # 国家职业资格 / 职业技能等级: 五级 (初级工) is the lowest, 一级 (高级技师) the highest.
     LEVEL_5 = 5, _("Level 5 (junior)")
@@ -92,6 +100,15 @@ class Person(TimeStampedModel):
         verbose_name=_("labour brand"),
     )
     # Derived from the events; kept here so lists filter on it without a join.
+    # Blank: the policy parameter's default by sex (``policies`` parameters).
+    retirement_category = models.CharField(
+        _("original retirement category"),
+        max_length=3,
+        choices=RetirementCategory.choices,
+        blank=True,
+    )
+    # A former worker of a state-owned or collective enterprise (晋政办发〔2024〕33号 category 1).
+    former_soe_worker = models.BooleanField(_("former state or collective worker"), default=False)
     employment_status = models.CharField(
         _("employment status"),
         max_length=12,

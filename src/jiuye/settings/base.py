@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "jiuye.registry",
     "jiuye.jobs",
     "jiuye.matching",
+    "jiuye.policies",
     "jiuye.web",
 ]
 
