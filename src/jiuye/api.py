@@ -103,5 +103,9 @@ def _register_routers():
     api.add_router("/jobs", jobs_router)
     api.add_router("/matching", matching_router)
 
+    from jiuye.policies.api import router as policies_router
+
+    api.add_router("/policies", policies_router)
+
 
 _register_routers()

@@ -10,6 +10,7 @@ urlpatterns = [
     path("registry/", include("jiuye.registry.urls")),
     path("jobs/", include("jiuye.jobs.urls")),
     path("matching/", include("jiuye.matching.urls")),
+    path("policies/", include("jiuye.policies.urls")),
     path("audit/", include("jiuye.core.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),

@@ -1,0 +1,5 @@
+"""Policies API: catalogue."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,5 @@
+"""Policies API: entitlements."""
+
+from ninja import Router
+
+router = Router()

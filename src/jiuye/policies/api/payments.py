@@ -1,0 +1,5 @@
+"""Policies API: payments."""
+
+from ninja import Router
+
+router = Router()

@@ -1,0 +1,5 @@
+"""Policies API: runs."""
+
+from ninja import Router
+
+router = Router()

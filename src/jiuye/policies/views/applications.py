@@ -1,0 +1,3 @@
+"""Policies pages: applications (placeholder until written)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Policies pages: blacklist (placeholder until written)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Policies pages: budgets (placeholder until written)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Policies pages: calculator (placeholder until written)."""
+
+urlpatterns = []

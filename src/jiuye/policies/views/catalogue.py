@@ -1,0 +1,3 @@
+"""Policies pages: catalogue (placeholder until written)."""
+
+urlpatterns = []

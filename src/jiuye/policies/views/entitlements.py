@@ -1,0 +1,3 @@
+"""Policies pages: entitlements (placeholder until written)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Policies pages: payments (placeholder until written)."""
+
+urlpatterns = []

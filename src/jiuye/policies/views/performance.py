@@ -1,0 +1,3 @@
+"""Policies pages: performance (placeholder until written)."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Policies pages: runs (placeholder until written)."""
+
+urlpatterns = []
