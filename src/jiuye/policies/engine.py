@@ -64,26 +64,47 @@ class Population:
         self.as_of = as_of
         base = empty_tables()
         for entity, columns in (tables or {}).items():
-            base[entity] = {**base[entity], **columns}
+            n = len(next(iter(columns.values()))) if columns else 0
+            # Columns a source does not provide take their empty value (NaT, 0, "", False).
+            filled = {
+                c.name: np.full(n, c.empty_value(), dtype=base[entity][c.name].dtype)
+                if c.name not in columns
+                else columns[c.name]
+                for c in SCHEMA[entity]
+            }
+            base[entity] = {**filled, **columns}
         self.tables = {entity: Table(cols) for entity, cols in base.items()}
         self._index: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def __getitem__(self, entity: str) -> Table:
         return self.tables[entity]
 
-    def _sorted_ids(self, entity: str):
+    def _id_index(self, entity: str):
+        """A dense map id -> row when ids are compact (the loader's primary keys), else the
+        sorted ids for binary search."""
         if entity not in self._index:
             ids = self.tables[entity]["id"]
-            order = np.argsort(ids, kind="stable")
-            self._index[entity] = (ids[order], order)
+            if len(ids) and ids.min() >= 0 and ids.max() <= 4 * len(ids) + 1024:
+                dense = np.full(int(ids.max()) + 1, -1, dtype=np.int64)
+                dense[ids] = np.arange(len(ids))
+                self._index[entity] = ("dense", dense)
+            else:
+                order = np.argsort(ids, kind="stable")
+                self._index[entity] = ("sorted", (ids[order], order))
         return self._index[entity]
 
     def rows_of(self, entity: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(row index, found) for each id; row index is 0 where not found."""
-        sorted_ids, order = self._sorted_ids(entity)
         ids = np.asarray(ids, dtype=np.int64)
-        if len(sorted_ids) == 0:
+        if self.tables[entity].n == 0:
             return np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=bool)
+        kind, index = self._id_index(entity)
+        if kind == "dense":
+            inside = (ids >= 0) & (ids < len(index))
+            rows = np.where(inside, index[np.clip(ids, 0, len(index) - 1)], -1)
+            found = rows >= 0
+            return np.where(found, rows, 0), found
+        sorted_ids, order = index
         pos = np.clip(np.searchsorted(sorted_ids, ids), 0, len(sorted_ids) - 1)
         found = sorted_ids[pos] == ids
         return order[pos], found
@@ -122,9 +143,7 @@ class Population:
         if period is None:
             return np.isin(ids, h["subject_id"][mask])
         period = np.broadcast_to(np.asarray(period).astype(str), ids.shape)
-        keys = np.char.add(np.char.add(h["subject_id"][mask].astype(str), "|"), h["period"][mask])
-        mine = np.char.add(np.char.add(ids.astype(str), "|"), period)
-        return np.isin(mine, keys)
+        return _pairs_in(ids, period, h["subject_id"][mask], h["period"][mask])
 
     def granted_count(self, policies, subject_type: str, ids, *, year=None) -> np.ndarray:
         h = self.tables["history"]
@@ -235,16 +254,35 @@ class Ctx:
     def __getitem__(self, name: str) -> np.ndarray:
         return self.rows[name]
 
+    def _join(self, entity: str, id_column: str, column: str, default) -> np.ndarray:
+        cache = self.__dict__.setdefault("_joins", {})
+        key = (entity, id_column)
+        if key not in cache:
+            cache[key] = self.population.rows_of(entity, self.rows[id_column])
+        rows, found = cache[key]
+        source = self.population[entity][column]
+        if len(source) == 0:
+            return self.population.lookup(entity, self.rows[id_column], column, default)
+        out = source[rows]
+        if not found.all():
+            out = out.copy()
+            if default is None:
+                default = {"M": NAT, "f": np.nan, "b": False, "U": "", "i": 0}.get(
+                    out.dtype.kind, 0
+                )
+            out[~found] = default
+        return out
+
     def person(self, column: str, id_column: str = "person_id", default=None) -> np.ndarray:
         """A person column for each row (``id`` itself when the entity is person)."""
         if self.policy.entity == "person":
             return self.rows[column]
-        return self.population.lookup("person", self.rows[id_column], column, default)
+        return self._join("person", id_column, column, default)
 
     def employer(self, column: str, id_column: str = "employer_id", default=None) -> np.ndarray:
         if self.policy.entity == "employer":
             return self.rows[column]
-        return self.population.lookup("employer", self.rows[id_column], column, default)
+        return self._join("employer", id_column, column, default)
 
     def age(self, on=None) -> np.ndarray:
         return age_on(self.person("birth_date"), self.as_of64 if on is None else on)
@@ -410,7 +448,10 @@ def evaluate(policy: Policy, population: Population, params: Params | None = Non
         region = population.lookup("person", subject_id, "region_code")
     else:
         region = population.lookup("employer", subject_id, "region_code")
-    facts = policy.facts(ctx) if policy.facts is not None else {}
+    facts = dict(policy.facts(ctx)) if policy.facts is not None else {}
+    if policy.exclusion is not None:
+        # Stored with the result so the entitlement made from it carries the same key.
+        facts["exclusion_key"] = np.where(eligible, exclusion, "")
     evaluation = Evaluation(
         policy=policy,
         as_of=population.as_of,
@@ -438,14 +479,26 @@ def _one_per_subject_period(e: Evaluation) -> Evaluation:
     n = len(e)
     if n < 2:
         return e
-    key = np.char.add(np.char.add(e.subject_id.astype(str), "|"), e.period)
-    order = np.lexsort((np.arange(n), ~e.candidate, ~e.eligible, key))
-    first = np.r_[True, key[order][1:] != key[order][:-1]]
-    keep = np.sort(order[first])
-    if len(keep) == n:
+    periods, period_code = np.unique(e.period, return_inverse=True)
+    if len(periods) == 1 and len(np.unique(e.subject_id)) == n:
         return e
+    order = np.lexsort((np.arange(n), ~e.candidate, ~e.eligible, period_code, e.subject_id))
+    s, p = e.subject_id[order], period_code[order]
+    first = np.r_[True, (s[1:] != s[:-1]) | (p[1:] != p[:-1])]
+    keep = np.sort(order[first])
     ctx = e.ctx
     out = e.take(keep)
     if ctx is not None:
         out.ctx = Ctx(ctx.policy, ctx.rows.take(keep), ctx.population, ctx.params)
     return out
+
+
+def _pairs_in(ids, periods, known_ids, known_periods) -> np.ndarray:
+    """Whether each (id, period) pair is among the known pairs, with integer keys."""
+    if len(known_ids) == 0:
+        return np.zeros(len(ids), dtype=bool)
+    vocabulary, codes = np.unique(np.concatenate([known_periods, periods]), return_inverse=True)
+    width = len(vocabulary)
+    known_keys = known_ids.astype(np.int64) * width + codes[: len(known_ids)]
+    keys = np.asarray(ids, dtype=np.int64) * width + codes[len(known_ids) :]
+    return np.isin(keys, known_keys)
