@@ -442,12 +442,13 @@ def evaluate(policy: Policy, population: Population, params: Params | None = Non
     )
     subject_id = np.asarray(rows[policy.subject_column], dtype=np.int64)
     payee_id = np.asarray(rows[policy.payee_column], dtype=np.int64)
-    if policy.entity in ("person", "employer"):
-        region = rows["region_code"]
-    elif policy.subject_type == "person":
-        region = population.lookup("person", subject_id, "region_code")
+    # The row's own region where it has one (a person's residence, an employer's seat, the
+    # registration office of a hire, the host of an internship), else the subject's.
+    subject_region = population.lookup(policy.subject_type, subject_id, "region_code")
+    if "region_code" in rows:
+        region = np.where(rows["region_code"] != "", rows["region_code"], subject_region)
     else:
-        region = population.lookup("employer", subject_id, "region_code")
+        region = subject_region
     facts = dict(policy.facts(ctx)) if policy.facts is not None else {}
     if policy.exclusion is not None:
         # Stored with the result so the entitlement made from it carries the same key.

@@ -126,6 +126,7 @@ SCHEMA: dict[str, list[Column]] = {
         _c("still_employed", "bool", "仍在本单位就业"),
         _c("unemployed_months_before", "int", "入职前连续失业登记月数（0 表示未登记失业）"),
         _c("difficulty_at_hire", "bool", "入职时为已认定就业困难人员"),
+        _c("employer_contrib_period", "float", "上季度单位为其实缴养老医疗失业保险单位部分（元）"),
     ],
     "certificate": [
         _c("id", "int", "证书编号"),
@@ -143,6 +144,7 @@ SCHEMA: dict[str, list[Column]] = {
         _c("planned_end_on", "date", "见习协议结束日期"),
         _c("ended_on", "date", "实际结束日期（进行中为空）"),
         _c("retained_on", "date", "见习单位留用（签订劳动合同）日期"),
+        _c("unemployed_at_start", "bool", "见习开始时处于失业登记状态（失业青年口径）"),
     ],
     # Entitlements already granted (from earlier runs and years): the rules' memory for
     # once-per-person, once-per-level and mutual-exclusion conditions.
