@@ -12,6 +12,7 @@ Each file under ``situations/`` is a list of cases::
           eligible: true
           amount: 1500           # optional
           conditions: {insured: true}   # optional: a subset of condition outcomes
+      parameters: {stabilisation_refund.layoff_rate_numerator: separations}   # optional
 
 Every policy must have at least five cases (``test_every_policy_has_five_situations``).
 """
@@ -51,7 +52,7 @@ def _cases():
 def test_situation(case):
     situation = _dates_to_text(case["situation"])
     with translation.override("zh-hans"):
-        answer = calculate(situation, [case["policy"]])
+        answer = calculate(situation, [case["policy"]], overrides=case.get("parameters"))
     (policy,) = answer["policies"]
     results = policy["results"]
     for expected in case["expect"]:

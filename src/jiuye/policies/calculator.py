@@ -13,7 +13,11 @@ from jiuye.policies.parameters import Params
 from jiuye.policies.rules import all_policies
 
 
-def calculate(situation: dict, policies: list[str] | None = None) -> dict:
+def calculate(
+    situation: dict, policies: list[str] | None = None, *, overrides: dict | None = None
+) -> dict:
+    """``overrides`` replaces parameter values (a province's variant, a "what if"): each used
+    override is reported as ``name@override``."""
     as_of, tables, names = situation_to_tables(situation)
     wanted = policies if policies is not None else situation.get("policies")
     available = all_policies()
@@ -27,7 +31,7 @@ def calculate(situation: dict, policies: list[str] | None = None) -> dict:
     population = Population(as_of, tables)
     out = []
     for policy in selected:
-        params = Params(as_of)
+        params = Params(as_of, overrides=dict(overrides or {}))
         evaluation = evaluate(policy, population, params)
         results = []
         for i in range(len(evaluation)):
