@@ -54,6 +54,9 @@ def test_situation(case):
     with translation.override("zh-hans"):
         answer = calculate(situation, [case["policy"]], overrides=case.get("parameters"))
     (policy,) = answer["policies"]
+    # A misspelled override would otherwise be ignored without a word.
+    for name in case.get("parameters") or {}:
+        assert policy["parameters"].get(name) == f"{name}@override", f"parameter {name} not used"
     results = policy["results"]
     for expected in case["expect"]:
         matches = [
