@@ -254,6 +254,14 @@ class Ctx:
     def __getitem__(self, name: str) -> np.ndarray:
         return self.rows[name]
 
+    def cached(self, key: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """An array computed once per evaluation, so ``detail`` functions called for one row
+        at a time do not recompute whole columns."""
+        cache = self.__dict__.setdefault("_cached", {})
+        if key not in cache:
+            cache[key] = compute()
+        return cache[key]
+
     def _join(self, entity: str, id_column: str, column: str, default) -> np.ndarray:
         cache = self.__dict__.setdefault("_joins", {})
         key = (entity, id_column)

@@ -22,7 +22,7 @@ EXCLUSION_GROUP = ("expansion_subsidy", "absorption_subsidy")
 
 
 def _age_at_hire(ctx: Ctx) -> np.ndarray:
-    return age_on(ctx.person("birth_date"), ctx["hired_on"])
+    return ctx.cached("age_at_hire", lambda: age_on(ctx.person("birth_date"), ctx["hired_on"]))
 
 
 def _target_group(ctx: Ctx) -> np.ndarray:
