@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from django.utils.translation import gettext as _t
 
 from jiuye.policies import retirement
 from jiuye.policies.inputs import SCHEMA, empty_tables
@@ -253,6 +254,14 @@ class Ctx:
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.rows[name]
+
+    def blacklist_detail(self, i: int, id_column: str = "employer_id") -> str:
+        """The listing's reason for row ``i`` (blank when not listed), shown beside the
+        condition so staff and the employer see why."""
+        if not self.employer("blacklisted", id_column, default=False)[i]:
+            return ""
+        reason = str(self.employer("blacklist_reason", id_column, default="")[i])
+        return _t("Listed: %(reason)s") % {"reason": reason or "—"}
 
     def cached(self, key: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """An array computed once per evaluation, so ``detail`` functions called for one row

@@ -256,6 +256,7 @@ POLICY = Policy(
             "not_blacklisted",
             _("The employer is not on the list of employers punished for wage arrears"),
             lambda c: c.not_blacklisted(),
+            detail=lambda c, i: c.blacklist_detail(i),
         ),
     ],
     amount=_amount,
