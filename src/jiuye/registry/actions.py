@@ -159,8 +159,9 @@ def add_membership(
     category: str = "",
     source: str = "manual",
     details: dict | None = None,
+    permission: str = Perm.EDIT,
 ) -> KeyGroupMembership:
-    require(actor, Perm.EDIT, person.region_code)
+    require(actor, permission, person.region_code)
     if group not in KeyGroup.values:
         raise JiuyeError(ErrorCode.INVALID, _("Unknown key group."))
     if valid_to and valid_to < valid_from:
