@@ -210,6 +210,15 @@ COVERED = {
     "api:policies_application_advance",
 }
 EXEMPT = {
+    # The policy catalogue and calculator hold no regional data
+    # (tests/policies/test_calculator_api.py, tests/policies/test_catalogue_views.py).
+    "policies:catalogue",
+    "policies:policy_detail",
+    "policies:calculator",
+    "api:policies_calculate",
+    "api:policies_list",
+    "api:policies_schema",
+    "api:policies_detail",
     # Occupation coding returns no regional data (tests/matching/test_occupation_api.py).
     "matching:occupations",
     "api:occupations_code",

@@ -183,7 +183,7 @@ def empty_tables() -> dict[str, dict[str, np.ndarray]]:
     return {entity: {c.name: column_array(c, []) for c in cols} for entity, cols in SCHEMA.items()}
 
 
-_PLURAL = {
+PLURAL = {
     "person": "people",
     "employer": "employers",
     "hire": "hires",
@@ -229,7 +229,7 @@ def situation_to_tables(situation: dict) -> tuple[dt.date, dict[str, dict[str, n
         as_of = dt.date.fromisoformat(str(raw_as_of))
     except ValueError:
         raise SituationError(f"as_of: {raw_as_of!r} is not a date") from None
-    known_keys = {"as_of", "policies", *_PLURAL.values()}
+    known_keys = {"as_of", "policies", *PLURAL.values()}
     unknown = sorted(set(situation) - known_keys)
     if unknown:
         raise SituationError(f"unknown key(s): {', '.join(unknown)}")
@@ -250,8 +250,8 @@ def situation_to_tables(situation: dict) -> tuple[dt.date, dict[str, dict[str, n
 
     # Declare people and employers first so references can be checked in any order.
     for entity in ("person", "employer"):
-        for i, obj in enumerate(situation.get(_PLURAL[entity]) or []):
-            where = f"{_PLURAL[entity]}[{i}]"
+        for i, obj in enumerate(situation.get(PLURAL[entity]) or []):
+            where = f"{PLURAL[entity]}[{i}]"
             if not isinstance(obj, dict) or obj.get("id") in (None, ""):
                 raise SituationError(f"{where}.id: required")
             if str(obj["id"]) in ids[entity]:
@@ -260,13 +260,13 @@ def situation_to_tables(situation: dict) -> tuple[dt.date, dict[str, dict[str, n
 
     tables = {}
     for entity, columns in SCHEMA.items():
-        objects = situation.get(_PLURAL[entity]) or []
+        objects = situation.get(PLURAL[entity]) or []
         if not isinstance(objects, list):
-            raise SituationError(f"{_PLURAL[entity]}: must be a list")
+            raise SituationError(f"{PLURAL[entity]}: must be a list")
         known = {c.name for c in columns}
         values: dict[str, list] = {c.name: [] for c in columns}
         for i, obj in enumerate(objects):
-            where = f"{_PLURAL[entity]}[{i}]"
+            where = f"{PLURAL[entity]}[{i}]"
             if not isinstance(obj, dict):
                 raise SituationError(f"{where}: must be an object")
             extra = sorted(str(k) for k in set(obj) - known)

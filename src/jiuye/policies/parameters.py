@@ -40,6 +40,11 @@ class ParameterError(LookupError):
     pass
 
 
+class ParameterNotInForce(ParameterError):
+    """The parameter exists but has no value on the date asked (the caller's date, not a
+    fault of the rules)."""
+
+
 @dataclass(frozen=True)
 class ParameterValue:
     value: object
@@ -65,7 +70,7 @@ class Parameter:
         for v in self.values:
             if v.covers(day):
                 return v
-        raise ParameterError(f"parameter {self.name} has no value on {day}")
+        raise ParameterNotInForce(f"parameter {self.name} has no value on {day}")
 
     def version(self, v: ParameterValue) -> str:
         return f"{self.name}@{v.start.isoformat()}"
@@ -148,7 +153,9 @@ class Params:
     definitions: dict[str, Parameter] | None = None
 
     def _parameter(self, name: str) -> Parameter:
-        definitions = self.definitions if self.definitions is not None else all_parameters()
+        if self.definitions is None:
+            self.definitions = all_parameters()
+        definitions = self.definitions
         try:
             return definitions[name]
         except KeyError:
@@ -158,10 +165,14 @@ class Params:
         if name in self.overrides:
             self.used[name] = f"{name}@override"
             return self.overrides[name]
-        parameter = self._parameter(name)
-        v = parameter.value_at(self.as_of)
-        self.used[name] = parameter.version(v)
-        return v.value
+        cache = self.__dict__.setdefault("_values", {})
+        if name not in cache:
+            parameter = self._parameter(name)
+            v = parameter.value_at(self.as_of)
+            cache[name] = (parameter.version(v), v.value)
+        version, value = cache[name]
+        self.used[name] = version
+        return value
 
     def series(self, name: str, dates: np.ndarray, *, default=np.nan) -> np.ndarray:
         """The value in force on each date (``datetime64[D]``); ``default`` where none is."""
