@@ -254,9 +254,9 @@ def test_key_groups_and_contributions(population):
     certificates = Person.objects.exclude(disability_certificate="")
     for person in certificates:
         assert person.disability_certificate[:18] == person.id_number
-    # Contributions only with an employer the person was employed by, last 12 months only.
+    # Contributions only with an employer the person was employed by, the last 24 months.
     months = set(InsuranceContribution.objects.values_list("month", flat=True))
-    assert min(months) == date(2025, 11, 1) and max(months) == date(2026, 10, 1)
+    assert min(months) == date(2024, 11, 1) and max(months) == date(2026, 10, 1)
     pairs = set(
         EmploymentEvent.objects.filter(
             kind=EventKind.EMPLOYMENT, employer__isnull=False

@@ -90,7 +90,7 @@ PEOPLE_PER_VILLAGE = 250
 MIN_PEOPLE_PER_VILLAGE = 20
 BATCH_SIZE = 5000
 HISTORY_MONTHS = 24  # employment histories: as_of minus 24 months to as_of
-CONTRIBUTION_MONTHS = 12  # insurance contributions: the last 12 full months only
+CONTRIBUTION_MONTHS = 24  # insurance contributions: as long as the employment histories
 WORKING_AGE_PER_EMPLOYER = 40  # one employer per 40 working-age residents (30 in urban units)
 SOURCE = "demo"
 
