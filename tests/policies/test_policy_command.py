@@ -185,13 +185,25 @@ def test_params_of_an_unknown_policy():
 
 def test_run_checks_its_arguments(staff):
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
-        run("run", "--user", "qw_operator", "--as-of", "10/10/2025", "--region", QUWO)
+        run(
+            "run",
+            "--user",
+            "qw_operator",
+            "--as-of",
+            "10/10/2025",
+            "--region",
+            QUWO,
+            "--language",
+            "en",
+        )
     with pytest.raises(CommandError, match="No active user"):
-        run("run", "--user", "nobody", "--as-of", "2025-10-10", "--region", QUWO)
+        run(
+            "run", "--user", "nobody", "--as-of", "2025-10-10", "--region", QUWO, "--language", "en"
+        )
     with pytest.raises(CommandError, match="Unknown policy"):
         run(
             "run", "--user", "qw_operator", "--as-of", "2025-10-10", "--region", QUWO,
-            "--policy", "nope",
+            "--policy", "nope", "--language", "en",
         )  # fmt: skip
 
 
@@ -223,3 +235,25 @@ def test_run_prints_counts_and_timings(staff, person_factory):
         assert f"candidates {counts['candidates']}" in line
     (timings,) = [x for x in lines if x.strip().startswith("Timings: ")]
     assert f"total {row.timings['total']:.2f} s" in timings
+
+
+@pytest.mark.django_db
+def test_tick_sends_queued_notices(capsys):
+    from django.core.management import call_command
+
+    from jiuye.policies.models import Notice, NoticeChannel, NoticeStatus
+
+    Notice.objects.create(
+        policy="expansion_subsidy",
+        subject_type="person",
+        subject_id=1,
+        period="once",
+        channel=NoticeChannel.SMS,
+        region_code="141021100200",
+        recipient="13800000000",
+        title="t",
+        body="b",
+    )
+    call_command("policy", "tick", "--language", "en")
+    assert "Notices sent: 1, failed: 0; public notices closed: 0" in capsys.readouterr().out
+    assert Notice.objects.get().status == NoticeStatus.SENT

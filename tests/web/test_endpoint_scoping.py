@@ -178,6 +178,16 @@ COVERED = {
     "api:policies_payment_batch_export",
     "api:policies_payment_batch_result",
     "api:policies_blacklist",
+    # Policy targeting runs: tests/policies/test_runs_views.py.
+    "policies:runs",
+    "policies:run_create",
+    "policies:run_detail",
+    "policies:run_progress",
+    "policies:run_export",
+    "api:policy_runs_list",
+    "api:policy_run_start",
+    "api:policy_run_get",
+    "api:policy_run_results",
     # Policies: entitlements, applications, budgets (tests/policies/test_entitlement_views.py).
     "policies:entitlements",
     "policies:entitlement_export",

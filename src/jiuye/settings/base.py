@@ -173,3 +173,8 @@ NAV_TITLE = _("Jiuye public employment services")
 # Lockout is by username only: a bureau's staff share one NAT address, so counting failures per
 # IP address would lock a whole office out because of one person's typos.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# Policies: 政策找人 runs started from a page run in a background thread unless this is set
+# (then inline, as in tests); the SMS adapter for notices (the default writes the log only).
+JIUYE_RUNS_INLINE = env_bool("JIUYE_RUNS_INLINE")
+JIUYE_SMS_SENDER = os.environ.get("JIUYE_SMS_SENDER", "jiuye.policies.notify.OutboxLogSender")

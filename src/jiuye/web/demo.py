@@ -236,4 +236,8 @@ def build_demo(
             f"  postings {filled.postings.coded}/{filled.postings.blank}, "
             f"intentions {filled.intentions.coded}/{filled.intentions.blank} coded"
         )
+        from jiuye.policies.demo import build as build_policies
+
+        stdout.write("政策找人与补贴 / policy targeting and subsidies …")
+        build_policies(region_prefix=prefix, stdout=stdout)
     return logins

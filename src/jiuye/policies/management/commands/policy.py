@@ -175,7 +175,12 @@ class Command(BaseCommand):
         run.add_argument("--as-of", required=True, help="计算日期 / as-of date, YYYY-MM-DD")
         run.add_argument("--region", required=True, help="区划代码 / region code")
         run.add_argument("--policy", action="append", default=[], metavar="CODE")
-        for command in (calc, schema, params, run):
+        tick = sub.add_parser(
+            "tick",
+            help="定时任务：发送待发通知、结束期满公示 / send queued notices, close ended 公示",
+        )
+        tick.add_argument("--limit", type=int, default=5000, help="最多发送条数 / notices to send")
+        for command in (calc, schema, params, run, tick):
             command.add_argument(
                 "--language", default=None, help="语言 / answer in this language (zh-hans, en)"
             )
@@ -238,6 +243,19 @@ class Command(BaseCommand):
             parameters = [parameter_info(p) for _n, p in sorted(all_parameters().items())]
             lines = render_parameters(parameters, _("All policy parameters"))
         self.stdout.write("\n".join(lines) + "\n", ending="")
+
+    # ---- tick --------------------------------------------------------------------------------
+
+    def _tick(self, *, limit, **options):
+        """What a scheduler (cron, systemd timer) calls every few minutes."""
+        from jiuye.policies import notify, workflows
+
+        sent = notify.send_queued(limit=limit)
+        closed = workflows.complete_public_notices()
+        self.stdout.write(
+            _("Notices sent: %(sent)s, failed: %(failed)s; public notices closed: %(closed)s")
+            % {"sent": sent["sent"], "failed": sent["failed"], "closed": closed}
+        )
 
     # ---- run ---------------------------------------------------------------------------------
 
