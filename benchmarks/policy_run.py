@@ -534,6 +534,11 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--ci", action="store_true", help="small and quick: 3,000 people, 600 employers, SQLite"
     )
+    parser.add_argument(
+        "--as-of",
+        default="2025-12-15",
+        help="the run's date (default: a day when the 2023–2025 measures are still in force)",
+    )
     args = parser.parse_args(argv)
     if args.ci:
         args.people, args.employers, args.sample, args.sqlite = 3000, 600, 50, True
@@ -547,11 +552,10 @@ def main(argv=None) -> int:
         from jiuye.policies.models import Notice, PolicyResult, RunStatus
         from jiuye.policies.rules import all_policies
         from jiuye.policies.runs import run_policies
-        from jiuye.registry.demo_population import DEFAULT_AS_OF
         from jiuye.registry.models import Employer, Person
 
         build(args.people, args.employers)
-        as_of = DEFAULT_AS_OF
+        as_of = dt.date.fromisoformat(args.as_of)
         user, _ = User.objects.get_or_create(username="bench_sx", home_region_code=PROVINCE)
         RoleAssignment.objects.get_or_create(user=user, role=Role.OPERATOR, region_code=PROVINCE)
         people = Person.objects.filter(merged_into__isnull=True).count()
