@@ -222,6 +222,7 @@ COVERED = {
 EXEMPT = {
     # The policy catalogue and calculator hold no regional data
     # (tests/policies/test_calculator_api.py, tests/policies/test_catalogue_views.py).
+    "policies:index",
     "policies:catalogue",
     "policies:policy_detail",
     "policies:calculator",

@@ -1,5 +1,8 @@
 """Policies pages. Each feature keeps its views and URL patterns in ``views/<feature>.py``."""
 
+from django.urls import path
+from django.views.generic import RedirectView
+
 from jiuye.policies.views import (
     applications,
     blacklist,
@@ -15,6 +18,7 @@ from jiuye.policies.views import (
 app_name = "policies"
 
 urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="policies:catalogue"), name="index"),
     *catalogue.urlpatterns,
     *calculator.urlpatterns,
     *runs.urlpatterns,
