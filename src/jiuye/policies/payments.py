@@ -43,6 +43,7 @@ from jiuye.core.errors import ErrorCode, JiuyeError
 from jiuye.core.middleware import current_client_ip
 from jiuye.core.models import AuditLog
 from jiuye.core.tabular import TableError, normalize_header, read_table
+from jiuye.policies.entitlements import subject_names
 from jiuye.policies.models import (
     BatchStatus,
     Entitlement,
@@ -183,20 +184,6 @@ def fitting(batch: PaymentBatch, entitlements: Iterable[Entitlement]) -> list[En
             room_count -= 1
             room_total -= e.amount
     return chosen
-
-
-def subject_names(pairs: Iterable[tuple[str, int]]) -> dict[tuple[str, int], str]:
-    """{(subject_type, id): name} for people and employers (the name, or ``#id``)."""
-    from jiuye.registry.models import Employer, Person
-
-    pairs = set(pairs)
-    out: dict[tuple[str, int], str] = {}
-    for subject_type, model in ((SubjectType.PERSON, Person), (SubjectType.EMPLOYER, Employer)):
-        ids = {i for t, i in pairs if t == subject_type}
-        if ids:
-            for pk, name in model.objects.filter(pk__in=ids).values_list("pk", "name"):
-                out[(subject_type, pk)] = name
-    return out
 
 
 def _subject_label(subject_type: str, subject_id: int, names: dict | None = None) -> str:
