@@ -28,3 +28,27 @@ class RequestContextMiddleware:
             return self.get_response(request)
         finally:
             _client_ip.reset(token)
+
+
+class SessionTouchMiddleware:
+    """Slides the idle timeout without writing the session on every request.
+
+    ``SESSION_SAVE_EVERY_REQUEST`` would write (and commit) the session row on each request,
+    which on PostgreSQL puts a commit into every page and API call. Saving once a minute keeps
+    the 30-minute idle timeout exact to the minute and leaves reads read-only."""
+
+    INTERVAL_SECONDS = 60
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        import time
+
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and not session.is_empty():
+            now = int(time.time())
+            if now - int(session.get("_touched", 0)) >= self.INTERVAL_SECONDS:
+                session["_touched"] = now
+        return response
