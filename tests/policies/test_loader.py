@@ -435,3 +435,26 @@ def test_empty_region(regions):
     population = load_population(as_of=AS_OF, region_prefixes="140105000000")
     for entity in SCHEMA:
         assert len(population[entity]) == 0
+
+
+def test_employer_share_of_contributions_last_quarter(registry):
+    """``employer_contrib_period``: the unit's own share (pension, medical, unemployment) for
+    the person in the previous quarter (2025-Q3 for an as-of day in October), back payments
+    not counted; unknown (NaN) where no row reports the share."""
+    r = registry
+
+    def share(kind, month, amount, unit, back=False):
+        c = _paid(r["p1"], r["e1"], kind, month, amount=amount, back=back)
+        c.employer_amount = Decimal(unit)
+        c.save()
+
+    # hire1's own rows (created by the fixture) report no share; these do.
+    InsuranceContribution.objects.filter(person=r["p1"], employer=r["e1"]).delete()
+    share("pension", "2025-08-01", "240.00", "160.00")
+    share("medical", "2025-09-01", "85.00", "65.00")
+    share("unemployment", "2025-09-01", "10.00", "5.00", back=True)  # back payment: not counted
+    share("pension", "2025-10-01", "240.00", "160.00")  # this quarter: not counted
+    share("injury", "2025-09-01", "8.00", "8.00")  # not one of the three insurances
+    population = load_population(as_of=AS_OF, region_prefixes=QUWO)
+    assert row(population, "hire", r["hire1"].pk)["employer_contrib_period"] == 225.0
+    assert np.isnan(row(population, "hire", r["hire7"].pk)["employer_contrib_period"])

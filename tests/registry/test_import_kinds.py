@@ -403,3 +403,24 @@ def test_registrations_follow_the_same_sequence_rules_as_manual_entry(tmp_path, 
         "unemployed",
         D(2024, 7, 1),
     )
+
+
+def test_insurance_with_the_employers_share(tmp_path, operator, people):
+    employer = Employer.objects.create(uscc=make_uscc(9), name="某厂", region_code=VILLAGE)
+    wang = people["王大山"]
+    header = ["身份证号", "单位信用代码", "险种", "费款所属期", "缴费金额", "单位缴费金额"]
+    rows = [
+        [wang.id_number, employer.uscc, "养老", "202403", 1200, 800],
+        [wang.id_number, employer.uscc, "失业", "202403", 20, None],  # no split reported
+    ]
+    path = write_xlsx(tmp_path / "ins.xlsx", header, rows)
+    result = run_import("insurance", path, path.name, actor=operator)
+    assert result.created == 2 and not errors_by_row(result)
+    assert set(
+        InsuranceContribution.objects.filter(person=wang).values_list(
+            "insurance_type", "amount", "employer_amount"
+        )
+    ) == {
+        ("pension", Decimal("1200.00"), Decimal("800.00")),
+        ("unemployment", Decimal("20.00"), None),
+    }

@@ -132,9 +132,7 @@ SITUATION_ONLY: dict[str, frozenset[str]] = {
     ),
     # New UI-benefit claimants whose last employer this was: the UI benefit system.
     "employer": frozenset({"ui_claimants"}),
-    # The employer's own share of the contributions: the registry's contribution rows hold
-    # the amount paid (employer and employee together), not the split.
-    "hire": frozenset({"employer_contrib_period"}),
+    "hire": frozenset(),
     "certificate": frozenset(),
     "internship": frozenset(),
     "history": frozenset(),
@@ -942,6 +940,27 @@ def _hire_contributions(dates: _Dates) -> dict[str, np.ndarray]:
     )
 
 
+def _hire_employer_share(dates: _Dates) -> dict[str, np.ndarray]:
+    """Per hire: the unit's own share of pension, medical and unemployment contributions for
+    the person in the previous quarter (``employer_amount``; back payments not counted), and
+    how many of those rows report the share at all."""
+    event, table = _table(EmploymentEvent), _table(InsuranceContribution)
+    q0, q1 = dates.previous_quarter
+    return _fetch(
+        [
+            _Col("hire", "e.id", "i"),
+            _Col("amount", "SUM(c.employer_amount)", "f", null=0.0),
+            _Col("known", "COUNT(c.employer_amount)", "i"),
+        ],
+        f"FROM {event} e JOIN {_Sets.PEOPLE} j ON j.id = e.person_id "
+        f"JOIN {table} c ON c.person_id = e.person_id AND c.employer_id = e.employer_id "
+        f"WHERE e.kind = 'employment' AND e.occurred_on > %s AND e.occurred_on <= %s "
+        f"AND c.insurance_type IN ('pension', 'medical', 'unemployment') "
+        f"AND c.is_back_payment = %s AND c.month BETWEEN %s AND %s GROUP BY e.id",
+        [dates.hire_window_start, dates.as_of, False, q0, q1],
+    )
+
+
 def _employers(dates: _Dates) -> dict[str, np.ndarray]:
     employer = _table(Employer)
     out = _fetch(
@@ -1307,7 +1326,7 @@ _COMPUTED = {
     "hire": {
         "id", "person_id", "employer_id", "hired_on", "contract_months", "region_code",
         "ui_months_after", "injury_months_after", "pension_months_after", "still_employed",
-        "unemployed_months_before", "difficulty_at_hire",
+        "unemployed_months_before", "difficulty_at_hire", "employer_contrib_period",
     },
     "certificate": {"id", "person_id", "occupation_code", "level", "issued_on"},
     "internship": {
@@ -1385,6 +1404,7 @@ def load_population(
             lap("memberships")
             contributions = _person_contributions(dates)
             hire_contributions = _hire_contributions(dates)
+            employer_share = _hire_employer_share(dates)
             lap("contributions")
             employers = _employers(dates)
             aggregates = _employer_aggregates(dates)
@@ -1407,6 +1427,16 @@ def load_population(
         has_business, np.where(found & (ownership != "individual"), "small", "individual"), ""
     )
     hires = _hire_table(history, memberships, hire_contributions)
+    # Unknown (NaN) where no contribution row of the quarter reports the unit's share, so the
+    # subsidy cannot be computed from a guess.
+    known = employer_share["known"] > 0
+    hires["employer_contrib_period"] = _scatter(
+        hires["id"],
+        employer_share["hire"][known],
+        employer_share["amount"][known],
+        np.nan,
+        np.float64,
+    )
     internships["unemployed_at_start"] = (
         history.state_on(internships["person_id"], internships["start_on"]) == _U
     )

@@ -540,10 +540,10 @@ FOUND_WORK = "已实现就业"
 # person × employer × type × month. Rates: pension 16% + 8%, medical about 6.5% + 2%
 # (Shanxi cities vary), unemployment 0.5% + 0.5%. Base floor and ceiling: about 60% and 300%
 # of Shanxi's average wage used for contributions (approximate, not the official figures).
-INSURANCE_RATES = (
-    (InsuranceType.PENSION, Decimal("0.24")),
-    (InsuranceType.MEDICAL, Decimal("0.085")),
-    (InsuranceType.UNEMPLOYMENT, Decimal("0.01")),
+INSURANCE_RATES = (  # (type, employer's rate, employee's rate)
+    (InsuranceType.PENSION, Decimal("0.16"), Decimal("0.08")),
+    (InsuranceType.MEDICAL, Decimal("0.065"), Decimal("0.02")),
+    (InsuranceType.UNEMPLOYMENT, Decimal("0.005"), Decimal("0.005")),
 )
 BASE_FLOOR, BASE_CEILING = 4200, 21000
 CENT = Decimal("0.01")
@@ -1878,10 +1878,10 @@ class _Generator:
                                 if base is None:
                                     base = self.base(rng, p)
                                 month = _month_date(m)
-                                for kind, amount in base:
+                                for kind, amount, unit_share in base:
                                     out["contribution"].append(
                                         (ids.take(InsuranceContribution), p.id, employer_id, kind,
-                                         month, amount, False)
+                                         month, amount, unit_share, False)
                                     )  # fmt: skip
         for employer_id in sorted(insured_by_employer):
             counts = insured_by_employer[employer_id]
@@ -1932,11 +1932,15 @@ class _Generator:
         return (ids.take(JobIntention), created, created, p.id, code if coded else "", region,
                 wage, work_type, title, "", active, ended)  # fmt: skip
 
-    def base(self, rng, p: _P) -> list[tuple[str, Decimal]]:
+    def base(self, rng, p: _P) -> list[tuple[str, Decimal, Decimal]]:
+        """(type, amount paid, the employer's share of it) per insurance."""
         base = BASE_BY_EDUCATION.get(p.education, 4300) * rng.lognormvariate(0, 0.25)
         base = round(min(BASE_CEILING, max(BASE_FLOOR, base)))
         amount = Decimal(base)
-        return [(str(kind), (amount * rate).quantize(CENT)) for kind, rate in INSURANCE_RATES]
+        return [
+            (str(kind), (amount * (unit + own)).quantize(CENT), (amount * unit).quantize(CENT))
+            for kind, unit, own in INSURANCE_RATES
+        ]
 
 
 _KIND = {
@@ -1990,7 +1994,7 @@ _COLUMNS = {
               "work_region_code", "occupation_code", "reason", "supersedes_id", "source",
               "recorded_by_id", "recorded_at"),
     "contribution": ("id", "person_id", "employer_id", "insurance_type", "month", "amount",
-                     "is_back_payment"),
+                     "employer_amount", "is_back_payment"),
     "headcount": ("id", "employer_id", "month", "insured"),
     "intention": ("id", "created_at", "updated_at", "person_id", "occupation_code",
                   "region_code", "expected_wage", "work_type", "title", "occupation_coded_by",

@@ -1057,6 +1057,8 @@ INSURANCE_COLUMNS = (
         _amount,
         required=True,
     ),
+    # Optional: the unit's share, where the social-insurance export gives the split.
+    _column("employer_amount", "单位缴费金额", ("单位缴费", "单位部分", "单位缴纳金额"), _amount),
     _column("is_back_payment", "补缴", ("是否补缴",), _bool, memo=True),
 )
 
@@ -2053,7 +2055,7 @@ class InsuranceHandler(Handler):
                 )
                 continue
             r.target = current
-            r.changes = _diff(current, v, ("amount", "is_back_payment"))
+            r.changes = _diff(current, v, ("amount", "employer_amount", "is_back_payment"))
             r.action = "update" if r.changes else "unchanged"
 
     def save(self, rows: list[Row]) -> tuple[int, int]:
@@ -2064,6 +2066,7 @@ class InsuranceHandler(Handler):
                 insurance_type=r.values["insurance_type"],
                 month=r.values["month"],
                 amount=r.values["amount"],
+                employer_amount=r.values.get("employer_amount"),
                 is_back_payment=bool(r.values.get("is_back_payment")),
             )
             for r in rows

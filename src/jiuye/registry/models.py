@@ -484,6 +484,11 @@ class InsuranceContribution(models.Model):
     insurance_type = models.CharField(_("insurance"), max_length=12, choices=InsuranceType.choices)
     month = models.DateField(_("month"))
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
+    # The unit's own share of ``amount`` where the social-insurance system reports the split
+    # (社会保险补贴 for employers reimburses exactly that share); blank when it does not.
+    employer_amount = models.DecimalField(
+        _("employer's share"), max_digits=10, decimal_places=2, null=True, blank=True
+    )
     is_back_payment = models.BooleanField(_("back payment"), default=False)
 
     class Meta:
